@@ -1,0 +1,305 @@
+"""The `admin-app` command: serve, migrate, create-user, demo-data, check."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import signal
+import sys
+from collections.abc import Sequence
+
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
+
+from admin_app.config import ConfigError, load_settings
+from admin_app.db import DatabaseURLError, build_engine, normalize_database_url
+from admin_app.errors import ServiceError
+from models import Role
+
+
+class CommandError(Exception):
+    """A failure explained in one line; exits with status 1."""
+
+
+def _database_label(settings) -> str:  # noqa: ANN001
+    return normalize_database_url(settings.database_url).render_as_string(hide_password=True)
+
+
+def _unreachable(exc: SQLAlchemyError, label: str) -> CommandError:
+    reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0] if str(exc) else "no answer"
+    return CommandError(f"database unreachable ({label}): {reason}")
+
+
+def _engine_for(settings):  # noqa: ANN001, ANN202
+    """An engine whose database answers, or a one-line CommandError."""
+    from sqlalchemy import text
+
+    engine = build_engine(settings)
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except OperationalError as exc:
+        engine.dispose()
+        raise _unreachable(exc, _database_label(settings)) from None
+    return engine
+
+
+def _settings():  # noqa: ANN202
+    settings = load_settings()
+    normalize_database_url(settings.database_url)  # validate early, one line on error
+    return settings
+
+
+def _migrate(engine) -> str | None:  # noqa: ANN001
+    from admin_app.migrate import current_revision, upgrade_to_head
+
+    upgrade_to_head(engine)
+    return current_revision(engine)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from admin_app.bootstrap import ensure_first_admin
+    from auth.passwords import Passwords
+
+    settings = _settings()
+    settings.secret_key_value()  # generate the development key once, before workers start
+    engine = _engine_for(settings)
+    try:
+        _migrate(engine)
+        first = ensure_first_admin(engine, settings, Passwords.from_settings(settings))
+    finally:
+        engine.dispose()
+    if first is not None:
+        if first.generated_password:
+            print(
+                "\n" + "=" * 64
+                + f"\nFirst admin account created:\n  email:    {first.email}"
+                + f"\n  password: {first.generated_password}"
+                + "\nThis password is shown once. Log in and change it."
+                + "\n" + "=" * 64 + "\n",
+                flush=True,
+            )
+        else:
+            print(f"First admin account created: {first.email}", flush=True)
+    print(f"Admin: http://{args.host}:{args.port}/admin", flush=True)
+    # uvicorn shuts down gracefully on SIGTERM/SIGINT, then re-raises the signal; a no-op
+    # handler there lets `serve` exit 0 after a clean shutdown instead of dying by signal.
+    signal.signal(signal.SIGTERM, lambda *_: None)
+    uvicorn.run(
+        "admin_app.main:create_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=None if args.reload else args.workers,
+        reload=args.reload,
+        server_header=False,
+        proxy_headers=False,
+        timeout_graceful_shutdown=args.graceful_timeout,
+    )
+    return 0
+
+
+def cmd_migrate(_args: argparse.Namespace) -> int:
+    settings = _settings()
+    engine = _engine_for(settings)
+    try:
+        revision = _migrate(engine)
+    finally:
+        engine.dispose()
+    print(f"Database at revision {revision} (head).")
+    return 0
+
+
+def _read_password(args: argparse.Namespace) -> str:
+    if args.password_stdin:
+        line = sys.stdin.readline()
+        password = line.rstrip("\r\n")
+        if not password:
+            raise CommandError("no password on standard input")
+        return password
+    if not sys.stdin.isatty():
+        raise CommandError("no terminal to ask for a password: use --password-stdin")
+    first = getpass.getpass("Password: ")
+    second = getpass.getpass("Password (again): ")
+    if first != second:
+        raise CommandError("the two passwords differ")
+    return first
+
+
+def cmd_create_user(args: argparse.Namespace) -> int:
+    from admin_app.db import build_session_factory
+    from admin_app.migrate import upgrade_to_head
+    from admin_app.services.users import create_user
+    from auth.passwords import Passwords
+
+    settings = _settings()
+    password = _read_password(args)
+    engine = _engine_for(settings)
+    try:
+        upgrade_to_head(engine)
+        factory = build_session_factory(engine)
+        with factory() as session, session.begin():
+            user = create_user(
+                session,
+                Passwords.from_settings(settings),
+                email=args.email,
+                password=password,
+                role=args.role,
+                full_name=args.full_name or "",
+            )
+            email, role = user.email, user.role
+    finally:
+        engine.dispose()
+    print(f"Created {role} {email}.")
+    return 0
+
+
+def cmd_demo_data(args: argparse.Namespace) -> int:
+    import time
+
+    from admin_app.demo import insert_demo_data
+    from admin_app.migrate import upgrade_to_head
+    from auth.passwords import Passwords
+
+    settings = _settings()
+    engine = _engine_for(settings)
+    started = time.perf_counter()
+    try:
+        upgrade_to_head(engine)
+        count = insert_demo_data(
+            engine, Passwords.from_settings(settings), tasks=args.tasks, seed=args.seed
+        )
+    finally:
+        engine.dispose()
+    print(f"Inserted {count:,} tasks in {time.perf_counter() - started:.1f} s.")
+    return 0
+
+
+def cmd_check(_args: argparse.Namespace) -> int:
+    from admin_app.migrate import current_revision, head_revision
+
+    settings = _settings()
+    print(f"Environment:  {settings.app_env.value}")
+    print(f"Database:     {_database_label(settings)}")
+    if settings.secret_key is None:
+        print(f"Secret key:   generated, kept in {settings.dev_secret_path()}")
+    else:
+        print("Secret key:   set")
+    engine = _engine_for(settings)
+    try:
+        revision = current_revision(engine)
+    finally:
+        engine.dispose()
+    print("Reachable:    yes")
+    head = head_revision()
+    if revision == head:
+        print(f"Schema:       up to date (revision {revision})")
+    else:
+        print(f"Schema:       at {revision or 'nothing'}, head is {head}: run `admin-app migrate`")
+    print("Configuration OK.")
+    return 0
+
+
+def _positive(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
+    if number < 0:
+        raise argparse.ArgumentTypeError("must not be negative")
+    return number
+
+
+def _port(value: str) -> int:
+    number = _positive(value)
+    if not 1 <= number <= 65535:
+        raise argparse.ArgumentTypeError("a port is between 1 and 65535")
+    return number
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="admin-app",
+        description="Back-office admin for the task service. Settings come from the "
+        "environment and .env (see .env.example); DATABASE_URL defaults to a SQLite file.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    serve = sub.add_parser(
+        "serve",
+        help="migrate the database, create the first admin if there is none, and serve",
+        description="Bring the schema to head, create the first admin when the database has "
+        "no users (INITIAL_ADMIN_EMAIL / INITIAL_ADMIN_PASSWORD, or a random password "
+        "printed once), then serve the admin at /admin and the API at /api.",
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    serve.add_argument("--port", type=_port, default=8000, help="port (default 8000)")
+    serve.add_argument(
+        "--workers", type=_positive, default=1, help="worker processes (default 1)"
+    )
+    serve.add_argument("--reload", action="store_true", help="restart on code changes (development)")
+    serve.add_argument(
+        "--graceful-timeout", type=_positive, default=20,
+        help="seconds in-flight requests get to finish on SIGTERM (default 20)",
+    )
+    serve.set_defaults(handler=cmd_serve)
+
+    migrate = sub.add_parser(
+        "migrate", help="upgrade the database schema to the latest revision",
+        description="Apply every pending Alembic migration (safe to run from several "
+        "processes at once on PostgreSQL).",
+    )
+    migrate.set_defaults(handler=cmd_migrate)
+
+    create = sub.add_parser(
+        "create-user", help="create a staff account",
+        description="Create a staff account. The password is asked twice on the terminal, "
+        "or read from one line of standard input with --password-stdin.",
+    )
+    create.add_argument("email", metavar="EMAIL")
+    create.add_argument("--role", required=True, choices=[r.value for r in Role])
+    create.add_argument("--full-name", default="", help="display name")
+    create.add_argument(
+        "--password-stdin", action="store_true", help="read the password from standard input"
+    )
+    create.set_defaults(handler=cmd_create_user)
+
+    demo = sub.add_parser(
+        "demo-data", help="insert realistic demo tasks and a few demo users",
+        description="Insert N varied tasks (statuses, priorities, due dates, assignees) and "
+        "five demo users who cannot log in until an admin sets their password.",
+    )
+    demo.add_argument("--tasks", type=_positive, default=1000, help="number of tasks (default 1000)")
+    demo.add_argument("--seed", type=int, default=None, help="random seed, for repeatable data")
+    demo.set_defaults(handler=cmd_demo_data)
+
+    check = sub.add_parser(
+        "check", help="check the configuration and that the database answers",
+        description="Print the effective configuration (no secrets) and check that the "
+        "database is reachable and migrated. Exits 1 with one line on any problem.",
+    )
+    check.set_defaults(handler=cmd_check)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.handler(args)
+    except (CommandError, ConfigError, DatabaseURLError, ServiceError) as exc:
+        print(f"admin-app: error: {exc}", file=sys.stderr)
+        return 1
+    except OperationalError as exc:
+        print(f"admin-app: error: {_unreachable(exc, 'DATABASE_URL')}", file=sys.stderr)
+        return 1
+    except SQLAlchemyError as exc:
+        reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
+        print(f"admin-app: error: database error: {reason}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,29 @@
+"""Errors the service layer raises; the API, the admin and the CLI each render them."""
+
+from __future__ import annotations
+
+
+class ServiceError(Exception):
+    """Base: a request that cannot be carried out, with a message fit for the user."""
+
+    status_code = 400
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class NotFound(ServiceError):
+    status_code = 404
+
+
+class Conflict(ServiceError):
+    status_code = 409
+
+
+class InvalidInput(ServiceError):
+    status_code = 422
+
+
+class PermissionDenied(ServiceError):
+    status_code = 403

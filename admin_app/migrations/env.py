@@ -1,0 +1,78 @@
+"""Alembic environment: upgrades run in one transaction, under a PostgreSQL advisory lock."""
+
+from __future__ import annotations
+
+from alembic import context
+from sqlalchemy import text
+from sqlmodel import SQLModel
+
+import models  # noqa: F401  (registers every table on SQLModel.metadata)
+from admin_app.migrate import MIGRATION_LOCK_KEY
+
+config = context.config
+
+
+def render_item(type_: str, obj: object, autogen_context: object) -> str | bool:
+    """Render the project's column types as plain SQLAlchemy ones in new migrations."""
+    from sqlmodel.sql.sqltypes import AutoString
+
+    from models.common import UTCDateTime
+
+    if type_ == "type" and isinstance(obj, UTCDateTime):
+        return "sa.DateTime(timezone=True)"
+    if type_ == "type" and isinstance(obj, AutoString):
+        return f"sa.String(length={obj.length})" if obj.length else "sa.String()"
+    return False
+
+
+target_metadata = SQLModel.metadata
+
+
+def run_migrations_offline() -> None:
+    context.configure(
+        url=config.get_main_option("sqlalchemy.url"),
+        target_metadata=target_metadata,
+        literal_binds=True,
+        render_as_batch=True,
+        render_item=render_item,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def _run(connection) -> None:  # noqa: ANN001
+    with connection.begin():
+        if connection.dialect.name == "postgresql":
+            # Transaction-level: released at commit, safe behind PgBouncer in transaction mode.
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+        context.configure(
+            connection=connection,
+            target_metadata=target_metadata,
+            render_as_batch=connection.dialect.name == "sqlite",
+            compare_type=True,
+            render_item=render_item,
+            transaction_per_migration=False,
+        )
+        context.run_migrations()
+
+
+def run_migrations_online() -> None:
+    connection = config.attributes.get("connection")
+    if connection is not None:
+        _run(connection)
+        return
+    from admin_app.db import build_engine
+    from admin_app.settings import Settings
+
+    engine = build_engine(Settings(database_url=config.get_main_option("sqlalchemy.url")))
+    try:
+        with engine.connect() as connection:
+            _run(connection)
+    finally:
+        engine.dispose()
+
+
+if context.is_offline_mode():
+    run_migrations_offline()
+else:
+    run_migrations_online()

@@ -1,0 +1,1 @@
+"""Write operations shared by the admin, the JSON API and the CLI."""

@@ -1,0 +1,117 @@
+"""Application settings, read from the environment and an optional `.env` file."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+class AppEnv(str, Enum):
+    development = "development"
+    production = "production"
+
+
+class Settings(BaseSettings):
+    """Every knob the app has; `.env.example` documents each one."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
+    )
+
+    app_env: AppEnv = AppEnv.development
+    secret_key: SecretStr | None = None
+
+    database_url: str = "sqlite:///./admin_app.db"
+    db_echo: bool = False
+    db_pool_size: int = Field(default=5, ge=1)
+    db_max_overflow: int = Field(default=10, ge=0)
+    db_pool_timeout: float = Field(default=10.0, gt=0)
+    db_pool_recycle: int = Field(default=1800, ge=-1)
+    db_pool_pre_ping: bool = True
+    db_connect_timeout: int = Field(default=5, ge=1)
+
+    initial_admin_email: str | None = None
+    initial_admin_password: SecretStr | None = None
+
+    password_min_length: int = Field(default=12, ge=8)
+    password_max_length: int = Field(default=128, ge=8, le=1024)
+    argon2_time_cost: int = Field(default=3, ge=1)
+    argon2_memory_cost: int = Field(default=65536, ge=8)
+    argon2_parallelism: int = Field(default=4, ge=1)
+    argon2_max_concurrency: int = Field(default=2, ge=1)
+
+    session_cookie_name: str = "admin_session"
+    session_idle_timeout_minutes: int = Field(default=60, ge=1)
+    session_absolute_lifetime_hours: int = Field(default=12, ge=1)
+
+    login_max_failures: int = Field(default=5, ge=1)
+    login_window_minutes: int = Field(default=15, ge=1)
+    login_max_failures_per_address: int = Field(default=50, ge=1)
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _split_proxies(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @model_validator(mode="after")
+    def _check_consistency(self) -> Settings:
+        if self.password_max_length < self.password_min_length:
+            raise ValueError("PASSWORD_MAX_LENGTH must not be below PASSWORD_MIN_LENGTH")
+        if self.is_production:
+            key = self.secret_key.get_secret_value() if self.secret_key else ""
+            if len(key) < 32:
+                raise ValueError(
+                    "APP_ENV=production needs a SECRET_KEY of at least 32 characters"
+                )
+        return self
+
+    def secret_key_value(self) -> str:
+        """The signing key; in development, one generated once and kept beside the database."""
+        if self.secret_key is not None:
+            return self.secret_key.get_secret_value()
+        path = self.dev_secret_path()
+        try:
+            return path.read_text().strip()
+        except FileNotFoundError:
+            pass
+        key = secrets.token_urlsafe(48)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another process won the race: use its key
+            return path.read_text().strip()
+        with os.fdopen(fd, "w") as handle:
+            handle.write(key + "\n")
+        return key
+
+    def dev_secret_path(self) -> Path:
+        sqlite_file = self.sqlite_path()
+        folder = sqlite_file.parent if sqlite_file else Path.cwd()
+        return folder / ".admin_app_secret_key"
+
+    @property
+    def is_production(self) -> bool:
+        return self.app_env is AppEnv.production
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    def sqlite_path(self) -> Path | None:
+        """The SQLite file this configuration points at, if any."""
+        from sqlalchemy.engine import make_url
+
+        if not self.is_sqlite:
+            return None
+        database = make_url(self.database_url).database
+        if not database or database == ":memory:":
+            return None
+        return Path(database)

@@ -1,0 +1,55 @@
+"""Column types and validators shared by every entity."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import DateTime
+from sqlalchemy.types import TypeDecorator
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A time-zone aware timestamp stored as UTC; SQLite gets its zone back on read."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):  # noqa: ANN001, ANN201
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value, dialect):  # noqa: ANN001, ANN201
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+def reject_control_characters(value: str | None) -> str | None:
+    """PostgreSQL refuses NUL in text; refuse it (and other C0 controls but tab/newline) first."""
+    if value is None:
+        return None
+    for char in value:
+        if ord(char) < 32 and char not in "\t\n\r":
+            raise ValueError("must not contain control characters")
+    return value
+
+
+def strip_text(value: object) -> object:
+    """Surrounding whitespace is never meant: drop it before length checks."""
+    return value.strip() if isinstance(value, str) else value
+
+
+def require_text(value: str) -> str:
+    """Refuse a value that is blank."""
+    if not value.strip():
+        raise ValueError("must not be blank")
+    return value

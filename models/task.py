@@ -1,0 +1,136 @@
+"""Tasks: the table and its API schemas, with the seed tutorial's validation grown up."""
+
+from datetime import date, datetime
+from enum import Enum
+from typing import Annotated, Optional
+
+from pydantic import AfterValidator, BeforeValidator, ConfigDict
+from sqlalchemy import Column, ForeignKey, Integer, String
+from sqlmodel import Field, Relationship, SQLModel
+
+from models.common import (
+    UTCDateTime,
+    reject_control_characters,
+    require_text,
+    strip_text,
+    utcnow,
+)
+from models.user import User, UserRef
+
+
+class TaskStatus(str, Enum):
+    pending = "pending"
+    in_progress = "in_progress"
+    done = "done"
+    cancelled = "cancelled"
+
+
+TITLE_MAX = 200
+DESCRIPTION_MAX = 1000
+
+Title = Annotated[
+    str,
+    BeforeValidator(strip_text),
+    Field(min_length=1, max_length=TITLE_MAX),
+    AfterValidator(require_text),
+    AfterValidator(reject_control_characters),
+]
+Description = Annotated[
+    str | None, Field(max_length=DESCRIPTION_MAX), AfterValidator(reject_control_characters)
+]
+Priority = Annotated[int, Field(ge=1, le=5)]
+
+
+class TaskBase(SQLModel):
+    title: Title = Field(max_length=TITLE_MAX, index=True)
+    description: Description = Field(default=None, max_length=DESCRIPTION_MAX)
+    status: TaskStatus = Field(default=TaskStatus.pending, sa_type=String(16), index=True)
+    priority: Priority = Field(default=1, index=True)
+    due_date: date | None = Field(default=None, index=True)
+
+
+class Task(TaskBase, table=True):
+    __tablename__ = "task"
+
+    id: int | None = Field(default=None, primary_key=True)
+    assignee_id: int | None = Field(
+        default=None,
+        sa_column=Column(
+            Integer, ForeignKey("user.id", ondelete="SET NULL"), index=True, nullable=True
+        ),
+    )
+    created_by_id: int | None = Field(
+        default=None,
+        sa_column=Column(Integer, ForeignKey("user.id", ondelete="SET NULL"), nullable=True),
+    )
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_type=UTCDateTime, nullable=False, index=True
+    )
+    updated_at: datetime = Field(
+        default_factory=utcnow,
+        sa_type=UTCDateTime,
+        nullable=False,
+        index=True,
+        sa_column_kwargs={"onupdate": utcnow},
+    )
+    completed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    version: int = Field(default=1, nullable=False)
+
+    assignee: Optional[User] = Relationship(  # noqa: UP045 (SQLAlchemy resolves this)
+        sa_relationship_kwargs={"foreign_keys": "Task.assignee_id", "lazy": "raise_on_sql"}
+    )
+
+    def __str__(self) -> str:
+        return f"#{self.id} {self.title}"
+
+    def apply_status_rules(self) -> None:
+        """`completed_at` follows status: set on entering done, cleared on leaving it."""
+        if self.status == TaskStatus.done:
+            if self.completed_at is None:
+                self.completed_at = utcnow()
+        else:
+            self.completed_at = None
+
+
+class TaskCreate(TaskBase):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "title": "Renew the office lease",
+                    "description": "Call the landlord before the 30th",
+                    "status": "pending",
+                    "priority": 2,
+                    "due_date": "2026-12-01",
+                    "assignee_id": None,
+                }
+            ]
+        },
+    )  # type: ignore[assignment]
+
+    assignee_id: int | None = None
+
+
+class TaskUpdate(SQLModel):
+    """A partial update: only the fields sent change."""
+
+    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
+
+    title: Title | None = None
+    description: Description = None
+    status: TaskStatus | None = None
+    priority: Priority | None = None
+    due_date: date | None = None
+    assignee_id: int | None = None
+    version: int | None = None
+
+
+class TaskPublic(TaskBase):
+    id: int
+    assignee: UserRef | None
+    created_by_id: int | None
+    created_at: datetime
+    updated_at: datetime
+    completed_at: datetime | None
+    version: int

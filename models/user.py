@@ -1,0 +1,97 @@
+"""Staff accounts: the table and its API schemas."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import Enum
+
+from pydantic import ConfigDict, EmailStr, field_validator
+from sqlalchemy import String
+from sqlmodel import Field, SQLModel
+
+from models.common import UTCDateTime, reject_control_characters, utcnow
+
+
+class Role(str, Enum):
+    admin = "admin"
+    editor = "editor"
+    viewer = "viewer"
+
+
+def normalize_email(value: str) -> str:
+    return value.strip().lower()
+
+
+class UserBase(SQLModel):
+    email: EmailStr = Field(max_length=254, sa_type=String(254), unique=True, index=True)
+    full_name: str = Field(default="", max_length=200)
+    role: Role = Field(default=Role.viewer, sa_type=String(16), index=True)
+    is_active: bool = Field(default=True, index=True)
+
+    @field_validator("email", mode="before")
+    @classmethod
+    def _normalize_email(cls, value: object) -> object:
+        return normalize_email(value) if isinstance(value, str) else value
+
+    @field_validator("full_name")
+    @classmethod
+    def _clean_name(cls, value: str) -> str:
+        return reject_control_characters(value.strip()) or ""
+
+
+class User(UserBase, table=True):
+    __tablename__ = "user"
+
+    id: int | None = Field(default=None, primary_key=True)
+    hashed_password: str = Field(max_length=255, repr=False)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    updated_at: datetime = Field(
+        default_factory=utcnow,
+        sa_type=UTCDateTime,
+        nullable=False,
+        sa_column_kwargs={"onupdate": utcnow},
+    )
+    last_login_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    version: int = Field(default=1, nullable=False)
+
+    def __str__(self) -> str:  # never the default, which would print the hash
+        return self.email
+
+    def __repr__(self) -> str:
+        return f"User(id={self.id!r}, email={self.email!r}, role={self.role!r})"
+
+
+class UserCreate(UserBase):
+    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
+
+    password: str
+
+
+class UserUpdate(SQLModel):
+    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
+
+    email: EmailStr | None = None
+    full_name: str | None = Field(default=None, max_length=200)
+    role: Role | None = None
+    is_active: bool | None = None
+    password: str | None = None
+
+    _normalize_email = field_validator("email", mode="before")(
+        UserBase._normalize_email.__func__  # type: ignore[attr-defined]
+    )
+
+
+class UserPublic(UserBase):
+    id: int
+    created_at: datetime
+    updated_at: datetime
+    last_login_at: datetime | None
+    version: int
+
+
+class UserRef(SQLModel):
+    """A user as other entities show it (a task's assignee)."""
+
+    id: int
+    email: str
+    full_name: str

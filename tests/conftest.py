@@ -1,0 +1,169 @@
+"""Fixtures: every database test runs on SQLite and, with TEST_DATABASE_URL, on PostgreSQL.
+
+Each test run gets its own freshly created PostgreSQL database, dropped at the end;
+tables are emptied between tests. With REQUIRE_POSTGRES=1 a missing PostgreSQL fails
+the tests instead of skipping them.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from admin_app.db import build_engine, normalize_database_url
+from admin_app.migrate import upgrade_to_head
+from admin_app.settings import Settings
+
+FAST_ARGON2 = {"argon2_time_cost": 1, "argon2_memory_cost": 1024, "argon2_parallelism": 1}
+TEST_SECRET = "test-secret-key-0123456789-abcdefghijklmnop"
+
+
+def make_settings(database_url: str, **overrides: object) -> Settings:
+    """Settings for tests: cheap Argon2, a fixed key, nothing read from a developer's .env."""
+    values: dict[str, object] = {
+        "database_url": database_url,
+        "secret_key": TEST_SECRET,
+        **FAST_ARGON2,
+    }
+    values.update(overrides)
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+def _postgres_server_url() -> str | None:
+    return os.environ.get("TEST_DATABASE_URL") or None
+
+
+def _skip_or_fail_postgres(reason: str) -> None:
+    if os.environ.get("REQUIRE_POSTGRES") == "1":
+        pytest.fail(f"REQUIRE_POSTGRES=1 but {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> str:
+    """The server TEST_DATABASE_URL names (any database on it; we create our own)."""
+    url = _postgres_server_url()
+    if not url:
+        _skip_or_fail_postgres("TEST_DATABASE_URL is not set: PostgreSQL tests skipped")
+    return url  # type: ignore[return-value]
+
+
+class PostgresDatabases:
+    """Creates databases on the test server and drops them all at the end."""
+
+    def __init__(self, server_url: str) -> None:
+        self.server = normalize_database_url(server_url)
+        self.created: list[str] = []
+        self._admin = create_engine(self.server, isolation_level="AUTOCOMMIT")
+
+    def create(self, prefix: str = "admin_test") -> str:
+        name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+        with self._admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        self.created.append(name)
+        return self.server.set(database=name).render_as_string(hide_password=False)
+
+    def drop_all(self) -> None:
+        with self._admin.connect() as conn:
+            for name in self.created:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        self._admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def pg_databases(postgres_server: str) -> Iterator[PostgresDatabases]:
+    databases = PostgresDatabases(postgres_server)
+    try:
+        databases.create("admin_probe")
+    except Exception as exc:  # noqa: BLE001
+        _skip_or_fail_postgres(f"PostgreSQL at TEST_DATABASE_URL unusable: {exc}")
+    yield databases
+    databases.drop_all()
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def migrated_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A database migrated to head, one per kind per test run."""
+    if request.param == "sqlite":
+        path = tmp_path_factory.mktemp("sqlite") / "test.db"
+        url = f"sqlite:///{path}"
+    else:
+        url = request.getfixturevalue("pg_databases").create()
+    engine = build_engine(make_settings(url))
+    try:
+        upgrade_to_head(engine)
+    finally:
+        engine.dispose()
+    return url
+
+
+def empty_tables(url: str) -> None:
+    from sqlmodel import SQLModel
+
+    import models  # noqa: F401
+
+    engine = build_engine(make_settings(url))
+    try:
+        tables = [t.name for t in reversed(SQLModel.metadata.sorted_tables)]
+        with engine.begin() as conn:
+            if engine.dialect.name == "postgresql":
+                quoted = ", ".join(f'"{t}"' for t in tables)
+                conn.execute(text(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE"))
+            else:
+                for table in tables:
+                    conn.execute(text(f'DELETE FROM "{table}"'))
+                conn.execute(text("DELETE FROM sqlite_sequence")) if conn.execute(
+                    text("SELECT 1 FROM sqlite_master WHERE name='sqlite_sequence'")
+                ).first() else None
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture
+def db_url(migrated_url: str) -> str:
+    """A migrated database with empty tables, on each database kind."""
+    empty_tables(migrated_url)
+    return migrated_url
+
+
+@pytest.fixture
+def db_kind(db_url: str) -> str:
+    return make_url(db_url).get_backend_name()
+
+
+@pytest.fixture
+def settings(db_url: str) -> Settings:
+    return make_settings(db_url)
+
+
+@pytest.fixture
+def engine(settings: Settings):  # noqa: ANN201
+    engine = build_engine(settings)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def app(settings: Settings):  # noqa: ANN201
+    from admin_app.main import create_app
+
+    return create_app(settings)
+
+
+@pytest.fixture
+def client(app):  # noqa: ANN001, ANN201
+    from fastapi.testclient import TestClient
+
+    with TestClient(app, base_url="http://testserver") as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def project_root() -> Path:
+    return Path(__file__).resolve().parent.parent

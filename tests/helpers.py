@@ -1,0 +1,64 @@
+"""Helpers for tests that start the real app in a subprocess."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+from tests.conftest import FAST_ARGON2
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def serve_env(database_url: str, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("INITIAL_ADMIN_", "APP_ENV"))}
+    env["DATABASE_URL"] = database_url
+    env.update({k.upper(): str(v) for k, v in FAST_ARGON2.items()})
+    env.update(extra)
+    return env
+
+
+@contextmanager
+def running_server(database_url: str, cwd: Path, *args: str, **extra_env: str):
+    """Start `admin-app serve` on a free port; yield (base_url, process, output file)."""
+    port = free_port()
+    log_path = cwd / f"serve-{port}.log"
+    with open(log_path, "w") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "admin_app", "serve", "--port", str(port), *args],
+            cwd=cwd, env=serve_env(database_url, **extra_env), stdout=log, stderr=subprocess.STDOUT,
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"serve exited {process.returncode}:\n{log_path.read_text()}")
+            try:
+                if httpx.get(base + "/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"serve did not answer:\n{log_path.read_text()}")
+            time.sleep(0.1)
+        yield base, process, log_path
+    finally:
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()

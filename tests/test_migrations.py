@@ -1,0 +1,69 @@
+"""Alembic is the schema's source of truth: models and migrations agree on both databases."""
+
+import os
+import subprocess
+import sys
+
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import inspect
+from sqlmodel import SQLModel
+
+import models  # noqa: F401
+from admin_app.db import build_engine
+from admin_app.migrate import current_revision, head_revision, upgrade_to_head
+from tests.conftest import make_settings
+
+
+def test_models_and_migrations_agree(engine) -> None:  # noqa: ANN001
+    with engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        diff = compare_metadata(context, SQLModel.metadata)
+    assert diff == []
+
+
+def test_database_is_at_head(engine) -> None:  # noqa: ANN001
+    assert current_revision(engine) == head_revision()
+
+
+def test_upgrade_is_idempotent(engine) -> None:  # noqa: ANN001
+    upgrade_to_head(engine)
+    assert current_revision(engine) == head_revision()
+
+
+def test_filter_and_sort_columns_are_indexed(engine) -> None:  # noqa: ANN001
+    inspector = inspect(engine)
+    indexed = {tuple(ix["column_names"]) for ix in inspector.get_indexes("task")}
+    for column in ("status", "priority", "assignee_id", "due_date", "created_at", "updated_at", "title"):
+        assert any(cols[0] == column for cols in indexed), column
+    user_indexes = {ix["name"]: ix for ix in inspector.get_indexes("user")}
+    assert user_indexes["ix_user_email"]["unique"]
+
+
+def test_no_secret_column_besides_the_hash(engine) -> None:  # noqa: ANN001
+    columns = {c["name"] for c in inspect(engine).get_columns("user")}
+    assert "password" not in columns
+    assert "hashed_password" in columns
+
+
+def test_concurrent_migrations_on_postgres_migrate_once(pg_databases, tmp_path) -> None:  # noqa: ANN001
+    """Four processes migrating one fresh database at once: all succeed, schema at head."""
+    url = pg_databases.create("admin_race")
+    env = {**os.environ, "DATABASE_URL": url}
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-m", "admin_app", "migrate"], cwd=tmp_path, env=env,
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        )
+        for _ in range(4)
+    ]
+    outputs = [p.communicate(timeout=60)[0] for p in processes]
+    assert [p.returncode for p in processes] == [0, 0, 0, 0], outputs
+    engine = build_engine(make_settings(url))
+    try:
+        assert current_revision(engine) == head_revision()
+        with engine.connect() as connection:
+            context = MigrationContext.configure(connection, opts={"compare_type": True})
+            assert compare_metadata(context, SQLModel.metadata) == []
+    finally:
+        engine.dispose()
