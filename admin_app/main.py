@@ -5,12 +5,36 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
 
 from admin_app.config import load_settings
 from admin_app.db import build_engine, build_session_factory
+from admin_app.errors import ServiceError
 from admin_app.settings import Settings
+from auth.authenticator import Authenticator
+from auth.config import AuthConfig
 from auth.passwords import Passwords
+
+
+def content_security_policy(script_hashes: list[str]) -> str:
+    scripts = " ".join(["'self'", *script_hashes])
+    return (
+        "default-src 'self'; "
+        f"script-src {scripts}; "
+        # SQLAdmin's widgets (select2, flatpickr, the import modal) use inline styles.
+        "style-src 'self' 'unsafe-inline'; "
+        "img-src 'self' data:; font-src 'self' data:; connect-src 'self'; "
+        "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+    )
+
+
+# Swagger UI loads its script and styles from a CDN; only /api/docs gets that allowance.
+DOCS_CSP = (
+    "default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
+    "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; img-src 'self' data: https://fastapi.tiangolo.com; "
+    "frame-ancestors 'none'"
+)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -26,19 +50,61 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             engine.dispose()
 
     app = FastAPI(
-        title="Task back-office",
+        title="Task back-office API",
         version="0.1.0",
+        description="Tasks and staff accounts, with the same rules as the admin at /admin. "
+        "Authenticate with the session cookie from `POST /api/auth/login` or with "
+        "`Authorization: Bearer <token>` (create tokens at `POST /api/auth/tokens`).",
         lifespan=lifespan,
         docs_url="/api/docs",
         redoc_url=None,
         openapi_url="/api/openapi.json",
     )
+    session_factory = build_session_factory(engine)
+    passwords = Passwords.from_settings(settings)
+    auth_config = AuthConfig.from_settings(settings)
+    authenticator = Authenticator(session_factory, passwords, auth_config)
     app.state.settings = settings
     app.state.engine = engine
-    app.state.session_factory = build_session_factory(engine)
-    app.state.passwords = Passwords.from_settings(settings)
+    app.state.session_factory = session_factory
+    app.state.passwords = passwords
+    app.state.authenticator = authenticator
 
+    @app.exception_handler(ServiceError)
+    async def service_error(_request: Request, exc: ServiceError) -> JSONResponse:
+        return JSONResponse({"detail": exc.message}, status_code=exc.status_code)
+
+    from admin_app.api import auth as auth_api
     from admin_app.health import router as health_router
 
     app.include_router(health_router)
+    app.include_router(auth_api.router)
+
+    from admin_app.admin import build_admin, inline_script_hashes
+    from admin_app.middleware import (
+        BodySizeLimitMiddleware,
+        CSRFMiddleware,
+        SecurityHeadersMiddleware,
+    )
+
+    build_admin(app, engine, authenticator)
+
+    # Added last = outermost: headers wrap everything, CSRF runs before any body is read.
+    app.add_middleware(
+        BodySizeLimitMiddleware,
+        limit=settings.max_body_bytes,
+        overrides={"/admin/task/import": settings.import_max_bytes},
+    )
+    app.add_middleware(
+        CSRFMiddleware,
+        cookie_names=[auth_config.session_cookie, "admin_flash", "__Host-admin_flash"],
+    )
+    app.add_middleware(
+        SecurityHeadersMiddleware,
+        csp=content_security_policy(inline_script_hashes()),
+        docs_csp=DOCS_CSP,
+        production=settings.is_production,
+        static_prefixes=("/admin/statics/", "/admin/assets/"),
+        docs_prefix="/api/docs",
+    )
     return app

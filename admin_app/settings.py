@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     db_pool_pre_ping: bool = True
     db_connect_timeout: int = Field(default=5, ge=1)
 
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    import_max_bytes: int = Field(default=20 * 1024 * 1024, ge=1024)
+
     initial_admin_email: str | None = None
     initial_admin_password: SecretStr | None = None
 

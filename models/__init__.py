@@ -1,12 +1,24 @@
 """SQLModel tables and their API schemas, one module per entity."""
 
+from models.api_token import ApiToken, ApiTokenCreate, ApiTokenCreated, ApiTokenPublic
+from models.auth_session import AuthSession, AuthSessionPublic
+from models.login_attempt import LoginFailure
 from models.task import Task, TaskCreate, TaskPublic, TaskStatus, TaskUpdate
+from models.task_filter import TaskFilter
 from models.user import Role, User, UserCreate, UserPublic, UserRef, UserUpdate
 
 __all__ = [
+    "ApiToken",
+    "ApiTokenCreate",
+    "ApiTokenCreated",
+    "ApiTokenPublic",
+    "AuthSession",
+    "AuthSessionPublic",
+    "LoginFailure",
     "Role",
     "Task",
     "TaskCreate",
+    "TaskFilter",
     "TaskPublic",
     "TaskStatus",
     "TaskUpdate",

@@ -4,7 +4,7 @@ from datetime import date, datetime
 from enum import Enum
 from typing import Annotated, Optional
 
-from pydantic import AfterValidator, BeforeValidator, ConfigDict
+from pydantic import AfterValidator, BeforeValidator, ConfigDict, model_validator
 from sqlalchemy import Column, ForeignKey, Integer, String
 from sqlmodel import Field, Relationship, SQLModel
 
@@ -49,7 +49,11 @@ class TaskBase(SQLModel):
     due_date: date | None = Field(default=None, index=True)
 
 
+_VERSION = Column("version", Integer, nullable=False, default=1)
+
+
 class Task(TaskBase, table=True):
+    __mapper_args__ = {"version_id_col": _VERSION}
     __tablename__ = "task"
 
     id: int | None = Field(default=None, primary_key=True)
@@ -74,7 +78,8 @@ class Task(TaskBase, table=True):
         sa_column_kwargs={"onupdate": utcnow},
     )
     completed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
-    version: int = Field(default=1, nullable=False)
+    # Optimistic concurrency: every ORM update checks and increases it (StaleDataError).
+    version: int = Field(default=1, sa_column=_VERSION)
 
     assignee: Optional[User] = Relationship(  # noqa: UP045 (SQLAlchemy resolves this)
         sa_relationship_kwargs={"foreign_keys": "Task.assignee_id", "lazy": "raise_on_sql"}
@@ -124,6 +129,13 @@ class TaskUpdate(SQLModel):
     due_date: date | None = None
     assignee_id: int | None = None
     version: int | None = None
+
+    @model_validator(mode="after")
+    def _required_fields_not_null(self) -> "TaskUpdate":
+        for name in ("title", "status", "priority"):
+            if name in self.model_fields_set and getattr(self, name) is None:
+                raise ValueError(f"{name} may be changed but not removed")
+        return self
 
 
 class TaskPublic(TaskBase):

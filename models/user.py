@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import Enum
 
 from pydantic import ConfigDict, EmailStr, field_validator
-from sqlalchemy import String
+from sqlalchemy import Column, Integer, String
 from sqlmodel import Field, SQLModel
 
 from models.common import UTCDateTime, reject_control_characters, utcnow
@@ -39,7 +39,11 @@ class UserBase(SQLModel):
         return reject_control_characters(value.strip()) or ""
 
 
+_VERSION = Column("version", Integer, nullable=False, default=1)
+
+
 class User(UserBase, table=True):
+    __mapper_args__ = {"version_id_col": _VERSION}
     __tablename__ = "user"
 
     id: int | None = Field(default=None, primary_key=True)
@@ -52,7 +56,8 @@ class User(UserBase, table=True):
         sa_column_kwargs={"onupdate": utcnow},
     )
     last_login_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
-    version: int = Field(default=1, nullable=False)
+    # Optimistic concurrency: every ORM update checks and increases it (StaleDataError).
+    version: int = Field(default=1, sa_column=_VERSION)
 
     def __str__(self) -> str:  # never the default, which would print the hash
         return self.email

@@ -9,7 +9,7 @@ from sqlmodel import Session
 
 from admin_app.errors import Conflict, InvalidInput
 from auth.passwords import PasswordPolicyError, Passwords
-from models import Role, User, UserCreate
+from models import Role, User, UserCreate, UserUpdate
 
 DUPLICATE_EMAIL = "A user with this email exists."
 
@@ -60,10 +60,16 @@ def create_user(
     session.add(user)
     try:
         session.flush()
-    except IntegrityError as exc:  # a concurrent insert won the race
-        session.rollback()
+    except IntegrityError as exc:  # a concurrent insert won the race; the caller rolls back
         raise Conflict(DUPLICATE_EMAIL) from exc
     return user
+
+
+def validate_user_update(data: dict) -> UserUpdate:
+    try:
+        return UserUpdate.model_validate(data)
+    except ValidationError as exc:
+        raise InvalidInput(first_error(exc)) from exc
 
 
 def count_users(session: Session) -> int:
@@ -76,3 +82,79 @@ def count_active_admins(session: Session) -> int:
         .select_from(User)
         .where(User.role == Role.admin.value, User.is_active.is_(True))
     ).scalar_one()
+
+
+LAST_ADMIN = "The last active admin cannot be removed, demoted or deactivated."
+
+
+def get_user(db: Session, user_id: int) -> User:
+    from admin_app.errors import NotFound
+
+    user = db.get(User, user_id)
+    if user is None:
+        raise NotFound(f"User {user_id} not found.")
+    return user
+
+
+def _is_active_admin(user: User) -> bool:
+    return user.role == Role.admin.value and bool(user.is_active)
+
+
+def _guard_last_admin(db: Session, user: User) -> None:
+    """Refuse when `user` is the only active admin (locks admins to decide on a race)."""
+    admins = db.execute(
+        select(User.id)
+        .where(User.role == Role.admin.value, User.is_active.is_(True))
+        .with_for_update()
+    ).scalars().all()
+    if list(admins) == [user.id]:
+        raise Conflict(LAST_ADMIN)
+
+
+def update_user(
+    db: Session,
+    passwords: Passwords,
+    user: User,
+    changes: UserUpdate,
+    *,
+    keep_session_id: str | None = None,
+) -> User:
+    """Apply the fields sent; a new password, role or deactivation ends the user's other sessions."""
+    from auth.sessions import end_user_sessions
+
+    values = changes.model_dump(exclude_unset=True)
+    for required in ("email", "role", "is_active"):
+        if required in values and values[required] is None:
+            raise InvalidInput(f"{required}: may be changed but not removed")
+    password = values.pop("password", None)
+    new_email = values.get("email", user.email)
+    if "email" in values and email_taken(db, new_email, exclude_id=user.id):
+        raise Conflict(DUPLICATE_EMAIL)
+    if password is not None:
+        try:
+            passwords.check_policy(password, email=new_email)
+        except PasswordPolicyError as exc:
+            raise InvalidInput(str(exc)) from exc
+    demoted = "role" in values and values["role"] != Role.admin and user.role == Role.admin.value
+    deactivated = "is_active" in values and not values["is_active"] and user.is_active
+    if _is_active_admin(user) and (demoted or deactivated):
+        _guard_last_admin(db, user)
+    role_changed = "role" in values and Role(values["role"]).value != user.role
+    for field, value in values.items():
+        setattr(user, field, value.value if isinstance(value, Role) else value)
+    if password is not None:
+        user.hashed_password = passwords.hash(password)
+    if password is not None or role_changed or deactivated:
+        end_user_sessions(db, user.id, keep_session_id=keep_session_id)
+    try:
+        db.flush()
+    except IntegrityError as exc:
+        raise Conflict(DUPLICATE_EMAIL) from exc
+    return user
+
+
+def delete_user(db: Session, user: User) -> None:
+    if _is_active_admin(user):
+        _guard_last_admin(db, user)
+    db.delete(user)
+    db.flush()

@@ -1,0 +1,167 @@
+"""Login, logout, my account, my sessions and my API tokens."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
+from pydantic import ConfigDict, Field
+from sqlmodel import SQLModel
+
+from admin_app.api.deps import (
+    AuthenticatorDep,
+    CurrentUser,
+    PasswordsDep,
+    SessionDep,
+    require,
+)
+from admin_app.errors import NotFound
+from admin_app.services import users as user_service
+from auth import sessions as session_store
+from auth import tokens as token_store
+from auth.authenticator import (
+    INACTIVE_ACCOUNT,
+    INVALID_CREDENTIALS,
+    LoginOutcome,
+    throttled_message,
+)
+from auth.principal import Principal
+from models import (
+    ApiTokenCreate,
+    ApiTokenCreated,
+    ApiTokenPublic,
+    AuthSessionPublic,
+    UserPublic,
+    UserUpdate,
+)
+
+router = APIRouter(prefix="/api/auth", tags=["auth"])
+Account = Annotated[Principal, Depends(require("account", "*"))]
+
+
+class LoginRequest(SQLModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"email": "admin@example.com", "password": "a long passphrase"}]},
+    )  # type: ignore[assignment]
+
+    email: str = Field(max_length=254)
+    password: str = Field(max_length=4096)
+
+
+class PasswordChange(SQLModel):
+    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
+
+    current_password: str = Field(max_length=4096)
+    new_password: str = Field(max_length=4096)
+
+
+ERRORS = {
+    401: {"description": "Not authenticated"},
+    403: {"description": "Not allowed"},
+}
+
+
+@router.post(
+    "/login",
+    response_model=UserPublic,
+    summary="Log in and receive the session cookie",
+    responses={
+        401: {"description": "Invalid email or password"},
+        403: {"description": "Account deactivated"},
+        429: {"description": "Too many failed logins; see Retry-After"},
+    },
+)
+def login(
+    body: LoginRequest, request: Request, response: Response,
+    authenticator: AuthenticatorDep, db: SessionDep,
+) -> UserPublic:
+    result = authenticator.login(request, body.email, body.password)
+    if result.outcome is LoginOutcome.throttled:
+        raise HTTPException(
+            status_code=status.HTTP_429_TOO_MANY_REQUESTS,
+            detail=throttled_message(result.retry_after or 60),
+            headers={"Retry-After": str(result.retry_after)},
+        )
+    if result.outcome is LoginOutcome.inactive:
+        raise HTTPException(status_code=status.HTTP_403_FORBIDDEN, detail=INACTIVE_ACCOUNT)
+    if result.outcome is not LoginOutcome.ok:
+        raise HTTPException(status_code=status.HTTP_401_UNAUTHORIZED, detail=INVALID_CREDENTIALS)
+    response.set_cookie(value=result.session_cookie, **authenticator.sessions.cookie_options())
+    return UserPublic.model_validate(user_service.get_user(db, result.user_id))
+
+
+@router.post("/logout", status_code=204, summary="End this session")
+def logout(request: Request, authenticator: AuthenticatorDep) -> Response:
+    authenticator.logout(request)
+    response = Response(status_code=204)
+    options = authenticator.sessions.cookie_options()
+    response.delete_cookie(options["key"], path="/", secure=options["secure"], httponly=True, samesite="lax")
+    return response
+
+
+@router.get("/me", response_model=UserPublic, summary="The logged-in user", responses=ERRORS)
+def me(principal: CurrentUser, db: SessionDep) -> UserPublic:
+    return UserPublic.model_validate(user_service.get_user(db, principal.user_id))
+
+
+@router.post(
+    "/password", status_code=204, summary="Change my password (ends my other sessions)",
+    responses={**ERRORS, 400: {"description": "Current password wrong"}, 422: {"description": "New password refused"}},
+)
+def change_password(
+    body: PasswordChange, principal: Account, db: SessionDep, passwords: PasswordsDep,
+) -> Response:
+    user = user_service.get_user(db, principal.user_id)
+    if not passwords.verify(user.hashed_password, body.current_password).ok:
+        raise HTTPException(status_code=400, detail="The current password is not correct.")
+    user_service.update_user(
+        db, passwords, user, UserUpdate(password=body.new_password),
+        keep_session_id=principal.session_id,
+    )
+    db.commit()
+    return Response(status_code=204)
+
+
+@router.get("/sessions", response_model=list[AuthSessionPublic], summary="My active sessions", responses=ERRORS)
+def my_sessions(principal: Account, db: SessionDep) -> list[AuthSessionPublic]:
+    return [
+        AuthSessionPublic.model_validate(row, update={"current": row.id == principal.session_id})
+        for row in session_store.list_user_sessions(db, principal.user_id)
+    ]
+
+
+@router.delete("/sessions/{session_id}", status_code=204, summary="End one of my sessions", responses={**ERRORS, 404: {"description": "No such session"}})
+def end_my_session(session_id: str, principal: Account, db: SessionDep) -> Response:
+    if not session_store.end_session_of_user(db, principal.user_id, session_id):
+        raise NotFound("Session not found.")
+    db.commit()
+    return Response(status_code=204)
+
+
+@router.get("/tokens", response_model=list[ApiTokenPublic], summary="My API tokens", responses=ERRORS)
+def my_tokens(principal: Account, db: SessionDep) -> list[ApiTokenPublic]:
+    return [ApiTokenPublic.model_validate(t) for t in token_store.list_tokens(db, principal.user_id)]
+
+
+@router.post(
+    "/tokens", status_code=201, response_model=ApiTokenCreated,
+    summary="Create an API token (the secret is in this response only)", responses=ERRORS,
+)
+def create_token(body: ApiTokenCreate, principal: Account, db: SessionDep) -> ApiTokenCreated:
+    token, raw = token_store.create_token(
+        db, principal.user_id, body.name, expires_in_days=body.expires_in_days
+    )
+    db.commit()
+    return ApiTokenCreated.model_validate(token, update={"token": raw})
+
+
+@router.delete(
+    "/tokens/{token_id}", status_code=204, summary="Revoke one of my API tokens",
+    responses={**ERRORS, 404: {"description": "No such token"}},
+)
+def revoke_token(token_id: int, principal: Account, db: SessionDep) -> Response:
+    if token_store.revoke_token(db, token_id, user_id=principal.user_id) is None:
+        raise NotFound("Token not found.")
+    db.commit()
+    return Response(status_code=204)

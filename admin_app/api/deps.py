@@ -1,0 +1,73 @@
+"""Annotated dependencies shared by every API router."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request, status
+from sqlmodel import Session
+
+from admin_app.services.actor import Actor
+from admin_app.settings import Settings
+from auth.authenticator import Authenticator
+from auth.passwords import Passwords
+from auth.principal import Principal
+
+
+def get_db(request: Request) -> Iterator[Session]:
+    with request.app.state.session_factory() as session:
+        yield session
+
+
+def get_authenticator(request: Request) -> Authenticator:
+    return request.app.state.authenticator
+
+
+def get_passwords(request: Request) -> Passwords:
+    return request.app.state.passwords
+
+
+def get_settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+SessionDep = Annotated[Session, Depends(get_db)]
+AuthenticatorDep = Annotated[Authenticator, Depends(get_authenticator)]
+PasswordsDep = Annotated[Passwords, Depends(get_passwords)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+def get_current_principal(request: Request, authenticator: AuthenticatorDep) -> Principal:
+    principal = authenticator.principal(request)
+    if principal is None:
+        raise HTTPException(
+            status_code=status.HTTP_401_UNAUTHORIZED,
+            detail="Not authenticated.",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    return principal
+
+
+CurrentUser = Annotated[Principal, Depends(get_current_principal)]
+
+
+def require(resource: str, action: str) -> Callable[[Principal], Principal]:
+    """A dependency that lets the request through only if the role table allows it."""
+
+    def check(principal: CurrentUser) -> Principal:
+        if not principal.can(resource, action):
+            raise HTTPException(
+                status_code=status.HTTP_403_FORBIDDEN,
+                detail=f"The {principal.role.value} role may not {action} {resource}.",
+            )
+        return principal
+
+    return check
+
+
+def api_actor(principal: CurrentUser) -> Actor:
+    return Actor.from_principal(principal, via="api")
+
+
+ActorDep = Annotated[Actor, Depends(api_actor)]

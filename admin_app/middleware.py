@@ -1,0 +1,171 @@
+"""Pure ASGI middleware: CSRF origin check, body size limit, security headers."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from urllib.parse import urlsplit
+
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+async def _refuse(scope: Scope, send: Send, status: int, detail: str, extra: dict[str, str] | None = None) -> None:
+    body = json.dumps({"detail": detail}).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    headers += [(k.encode(), v.encode()) for k, v in (extra or {}).items()]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+class CSRFMiddleware:
+    """Refuse unsafe methods that a browser sent from another site.
+
+    A request passes when `Sec-Fetch-Site` is absent or `same-origin` and `Origin` (else
+    `Referer`) names this host. A request carrying one of our cookies needs one of the two
+    headers; `Origin: null` never passes. Bearer-token requests carry no ambient authority
+    and are exempt. GET never changes data, so it is never checked.
+    """
+
+    def __init__(self, app: ASGIApp, *, cookie_names: Iterable[str]) -> None:
+        self.app = app
+        self.cookie_names = tuple(cookie_names)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] in SAFE_METHODS:
+            await self.app(scope, receive, send)
+            return
+        headers = Headers(scope=scope)
+        reason = self.refusal(headers)
+        if reason is not None:
+            await _refuse(scope, send, 403, reason)
+            return
+        await self.app(scope, receive, send)
+
+    def refusal(self, headers: Headers) -> str | None:
+        if headers.get("authorization", "").lower().startswith("bearer "):
+            return None
+        host = headers.get("host", "").lower()
+        fetch_site = headers.get("sec-fetch-site")
+        if fetch_site is not None and fetch_site != "same-origin":
+            return "Cross-site request refused."
+        origin = headers.get("origin")
+        if origin is not None:
+            return None if _same_host(origin, host) else "Cross-site request refused."
+        referer = headers.get("referer")
+        if referer:
+            return None if _same_host(referer, host) else "Cross-site request refused."
+        cookies = headers.get("cookie", "")
+        if any(f"{name}=" in cookies for name in self.cookie_names):
+            return "Request without Origin or Referer refused."
+        return None
+
+
+def _same_host(url: str, host: str) -> bool:
+    if url == "null":
+        return False
+    parts = urlsplit(url)
+    return bool(parts.scheme in ("http", "https") and parts.netloc and parts.netloc.lower() == host)
+
+
+class BodySizeLimitMiddleware:
+    """413 for request bodies over the limit, declared or streamed; bigger limits per path prefix."""
+
+    def __init__(self, app: ASGIApp, *, limit: int, overrides: dict[str, int] | None = None) -> None:
+        self.app = app
+        self.limit = limit
+        self.overrides = overrides or {}
+
+    def _limit_for(self, path: str) -> int:
+        for prefix, limit in self.overrides.items():
+            if path.startswith(prefix):
+                return limit
+        return self.limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        limit = self._limit_for(scope["path"])
+        declared = Headers(scope=scope).get("content-length")
+        message = f"Request body larger than {limit:,} bytes."
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            await _refuse(scope, send, 413, message)
+            return
+        received = 0
+        started = False
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            msg = await receive()
+            if msg["type"] == "http.request":
+                received += len(msg.get("body", b""))
+                if received > limit:
+                    raise _TooLarge
+            return msg
+
+        async def tracking_send(msg: Message) -> None:
+            nonlocal started
+            if msg["type"] == "http.response.start":
+                started = True
+            await send(msg)
+
+        try:
+            await self.app(scope, limited_receive, tracking_send)
+        except _TooLarge:
+            if not started:
+                await _refuse(scope, send, 413, message)
+
+
+class _TooLarge(Exception):
+    pass
+
+
+class SecurityHeadersMiddleware:
+    """Security headers on every response; `no-store` on everything but static assets."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        csp: str,
+        docs_csp: str,
+        production: bool,
+        static_prefixes: tuple[str, ...],
+        docs_prefix: str,
+    ) -> None:
+        self.app = app
+        self.csp = csp
+        self.docs_csp = docs_csp
+        self.production = production
+        self.static_prefixes = static_prefixes
+        self.docs_prefix = docs_prefix
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path: str = scope["path"]
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                headers["Content-Security-Policy"] = (
+                    self.docs_csp if path.startswith(self.docs_prefix) else self.csp
+                )
+                headers["X-Content-Type-Options"] = "nosniff"
+                headers["X-Frame-Options"] = "DENY"
+                headers["Referrer-Policy"] = "same-origin"
+                headers["Cross-Origin-Opener-Policy"] = "same-origin"
+                headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
+                if self.production:
+                    headers["Strict-Transport-Security"] = "max-age=63072000; includeSubDomains"
+                if not path.startswith(self.static_prefixes):
+                    headers["Cache-Control"] = "no-store"
+                if "server" in headers:
+                    del headers["server"]
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)

@@ -1,0 +1,177 @@
+"""Task writes: the one path the admin forms, the API and the CLI share."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import ConfigDict, Field, ValidationError
+from sqlalchemy import ColumnElement, delete, func, or_, select, update
+from sqlmodel import Session, SQLModel
+
+from admin_app.errors import InvalidInput, NotFound
+from admin_app.services.actor import Actor
+from admin_app.services.users import first_error
+from models import Task, TaskCreate, TaskStatus, TaskUpdate, User
+from models.common import utcnow
+from models.task_filter import TaskFilter
+
+
+def validate_create(data: dict[str, Any]) -> TaskCreate:
+    try:
+        return TaskCreate.model_validate(data)
+    except ValidationError as exc:
+        raise InvalidInput(first_error(exc)) from exc
+
+
+def validate_update(data: dict[str, Any]) -> TaskUpdate:
+    try:
+        return TaskUpdate.model_validate(data)
+    except ValidationError as exc:
+        raise InvalidInput(first_error(exc)) from exc
+
+
+def _check_assignee(db: Session, assignee_id: int | None) -> None:
+    if assignee_id is None:
+        return
+    if db.execute(select(User.id).where(User.id == assignee_id)).first() is None:
+        raise InvalidInput(f"assignee_id: no user with id {assignee_id}")
+
+
+def get_task(db: Session, task_id: int) -> Task:
+    task = db.get(Task, task_id)
+    if task is None:
+        raise NotFound(f"Task {task_id} not found.")
+    return task
+
+
+def create_task(db: Session, data: TaskCreate, *, actor: Actor) -> Task:
+    """Add a validated task; the caller commits."""
+    _check_assignee(db, data.assignee_id)
+    task = Task(**data.model_dump(), created_by_id=actor.user_id)
+    task.apply_status_rules()
+    db.add(task)
+    db.flush()
+    return task
+
+
+def update_task(db: Session, task: Task, changes: TaskUpdate, *, actor: Actor) -> Task:
+    """Apply only the fields that were sent; the caller commits."""
+    values = changes.model_dump(exclude_unset=True)
+    values.pop("version", None)
+    if "assignee_id" in values:
+        _check_assignee(db, values["assignee_id"])
+    for field, value in values.items():
+        setattr(task, field, value)
+    task.apply_status_rules()
+    db.flush()
+    return task
+
+
+def delete_task(db: Session, task: Task, *, actor: Actor) -> None:
+    db.delete(task)
+    db.flush()
+
+
+# --- which tasks, and set-based changes to many of them ----------------------------------
+
+MAX_BULK_IDS = 10_000
+
+
+def escape_like(term: str) -> str:
+    return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def filter_conditions(spec: TaskFilter) -> list[ColumnElement[bool]]:
+    """SQL conditions for a TaskFilter (ANDed)."""
+    conditions: list[ColumnElement[bool]] = []
+    if spec.status:
+        conditions.append(Task.status.in_([s.value for s in spec.status]))
+    if spec.priority is not None:
+        conditions.append(Task.priority == spec.priority)
+    if spec.assignee_id is not None:
+        conditions.append(Task.assignee_id == spec.assignee_id)
+    if spec.q:
+        pattern = f"%{escape_like(spec.q)}%"
+        conditions.append(
+            or_(Task.title.ilike(pattern, escape="\\"), Task.description.ilike(pattern, escape="\\"))
+        )
+    if spec.due_before is not None:
+        conditions.append(Task.due_date < spec.due_before)
+    if spec.due_after is not None:
+        conditions.append(Task.due_date > spec.due_after)
+    if spec.created_before is not None:
+        conditions.append(Task.created_at < spec.created_before)
+    if spec.created_after is not None:
+        conditions.append(Task.created_at > spec.created_after)
+    return conditions
+
+
+class BulkSet(SQLModel):
+    """Fields a bulk edit may set; absent fields are left alone, assignee_id null unassigns."""
+
+    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
+
+    status: TaskStatus | None = None
+    priority: int | None = Field(default=None, ge=1, le=5)
+    assignee_id: int | None = None
+
+
+def _target(ids: list[int] | None, spec: TaskFilter | None) -> list[ColumnElement[bool]]:
+    if ids is not None:
+        if len(ids) > MAX_BULK_IDS:
+            raise InvalidInput(f"ids: at most {MAX_BULK_IDS:,} per call; use a filter for more")
+        return [Task.id.in_(ids)]
+    if spec is None:
+        raise InvalidInput("give either ids or a filter")
+    return filter_conditions(spec)
+
+
+def bulk_update_tasks(
+    db: Session,
+    changes: BulkSet,
+    *,
+    actor: Actor,
+    ids: list[int] | None = None,
+    spec: TaskFilter | None = None,
+) -> int:
+    """One UPDATE over the chosen tasks; returns how many changed. The caller commits."""
+    values = changes.model_dump(exclude_unset=True)
+    if not values:
+        raise InvalidInput("set: nothing to change")
+    for required in ("status", "priority"):
+        if required in values and values[required] is None:
+            raise InvalidInput(f"set.{required}: may be changed but not removed")
+    if "assignee_id" in values:
+        _check_assignee(db, values["assignee_id"])
+    now = utcnow()
+    sql_values: dict[str, Any] = {"updated_at": now, "version": Task.version + 1}
+    if "status" in values:
+        status = TaskStatus(values["status"])
+        sql_values["status"] = status.value
+        sql_values["completed_at"] = (
+            func.coalesce(Task.completed_at, now) if status == TaskStatus.done else None
+        )
+    if "priority" in values:
+        sql_values["priority"] = values["priority"]
+    if "assignee_id" in values:
+        sql_values["assignee_id"] = values["assignee_id"]
+    statement = (
+        update(Task).where(*_target(ids, spec)).values(**sql_values)
+        .execution_options(synchronize_session=False)
+    )
+    return db.execute(statement).rowcount or 0
+
+
+def bulk_delete_tasks(
+    db: Session, *, actor: Actor, ids: list[int] | None = None, spec: TaskFilter | None = None
+) -> int:
+    statement = (
+        delete(Task).where(*_target(ids, spec)).execution_options(synchronize_session=False)
+    )
+    return db.execute(statement).rowcount or 0
+
+
+def count_tasks(db: Session, spec: TaskFilter) -> int:
+    return db.execute(
+        select(func.count()).select_from(Task).where(*filter_conditions(spec))
+    ).scalar_one()

@@ -1,0 +1,140 @@
+"""One authentication mechanism for the admin and the API: session cookie or bearer token."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import sessionmaker
+from sqlmodel import Session
+from starlette.requests import HTTPConnection
+
+from auth import throttle
+from auth.client_address import client_address
+from auth.config import AuthConfig
+from auth.passwords import Passwords
+from auth.principal import Principal
+from auth.sessions import SessionStore
+from auth.tokens import resolve_token
+from models import User
+from models.common import utcnow
+from models.user import normalize_email
+
+_STATE_KEY = "principal"
+_MISSING = object()
+
+
+class LoginOutcome(enum.Enum):
+    ok = "ok"
+    invalid = "invalid"
+    inactive = "inactive"
+    throttled = "throttled"
+
+
+@dataclass(frozen=True)
+class LoginResult:
+    outcome: LoginOutcome
+    email: str
+    user_id: int | None = None
+    session_cookie: str | None = None  # signed value for the cookie, on success
+    retry_after: int | None = None
+
+
+# The same words for an unknown email and a wrong password: nothing to enumerate.
+INVALID_CREDENTIALS = "Invalid email or password."
+INACTIVE_ACCOUNT = "This account is deactivated."
+
+
+def throttled_message(seconds: int) -> str:
+    minutes = max(1, round(seconds / 60))
+    unit = "minute" if minutes == 1 else "minutes"
+    return f"Too many failed logins. Try again in about {minutes} {unit}."
+
+
+class Authenticator:
+    """Resolves who a request is and runs logins; every method is synchronous (thread pool)."""
+
+    def __init__(
+        self, session_factory: sessionmaker[Session], passwords: Passwords, config: AuthConfig
+    ) -> None:
+        self.session_factory = session_factory
+        self.passwords = passwords
+        self.config = config
+        self.sessions = SessionStore(config)
+
+    # who is this request ----------------------------------------------------
+    def principal(self, request: HTTPConnection) -> Principal | None:
+        """The principal of a request's bearer token or session cookie (cached per request)."""
+        cached = getattr(request.state, _STATE_KEY, _MISSING)
+        if cached is not _MISSING:
+            return cached  # type: ignore[return-value]
+        principal = self._resolve(request)
+        setattr(request.state, _STATE_KEY, principal)
+        return principal
+
+    def _resolve(self, request: HTTPConnection) -> Principal | None:
+        authorization = request.headers.get("authorization")
+        if authorization:
+            scheme, _, credentials = authorization.partition(" ")
+            if scheme.lower() != "bearer" or not credentials.strip():
+                return None
+            with self.session_factory() as db:
+                return resolve_token(db, credentials.strip())
+        raw_id = self.sessions.unsign(request.cookies.get(self.config.session_cookie))
+        if raw_id is None:
+            return None
+        with self.session_factory() as db:
+            return self.sessions.resolve(db, raw_id)
+
+    def address(self, request: HTTPConnection) -> str:
+        return client_address(request, self.config.trusted_proxies)
+
+    # login and logout -----------------------------------------------------
+    def login(
+        self, request: HTTPConnection, email: str, password: str
+    ) -> LoginResult:
+        """Check credentials under throttling; on success start a fresh session."""
+        email = normalize_email(email)[:254]
+        address = self.address(request)
+        with self.session_factory() as db:
+            wait = throttle.retry_after(db, self.config, email, address)
+            if wait is not None:  # refused before any hashing, even for a right password
+                return LoginResult(LoginOutcome.throttled, email, retry_after=wait)
+            user = db.execute(
+                select(User.id, User.hashed_password, User.is_active).where(User.email == email)
+            ).first()
+        # The connection is back in the pool while Argon2 runs.
+        checked = self.passwords.verify(user.hashed_password if user else None, password)
+        new_hash = self.passwords.hash(password) if checked.ok and checked.needs_rehash else None
+        with self.session_factory() as db, db.begin():
+            if not checked.ok or user is None:
+                throttle.record_failure(db, self.config, email, address)
+                return LoginResult(LoginOutcome.invalid, email)
+            if not user.is_active:
+                return LoginResult(LoginOutcome.inactive, email, user_id=user.id)
+            throttle.clear_account(db, email)
+            values: dict[str, object] = {"last_login_at": utcnow(), "updated_at": User.updated_at}
+            if new_hash is not None:
+                values["hashed_password"] = new_hash
+            db.execute(update(User).where(User.id == user.id).values(**values))
+            previous = self.sessions.unsign(request.cookies.get(self.config.session_cookie))
+            if previous is not None:  # nothing from before login survives
+                self.sessions.end(db, previous)
+            raw = self.sessions.create(
+                db, user.id, ip_address=address,
+                user_agent=request.headers.get("user-agent", ""),
+            )
+        return LoginResult(
+            LoginOutcome.ok, email, user_id=user.id, session_cookie=self.sessions.sign(raw)
+        )
+
+    def logout(self, request: HTTPConnection) -> Principal | None:
+        """End the request's session (if any); returns whose it was."""
+        principal = self.principal(request)
+        raw_id = self.sessions.unsign(request.cookies.get(self.config.session_cookie))
+        if raw_id is not None:
+            with self.session_factory() as db, db.begin():
+                self.sessions.end(db, raw_id)
+        setattr(request.state, _STATE_KEY, None)
+        return principal

@@ -1,0 +1,26 @@
+"""Who a request is acting as, once its cookie or token has been checked."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from auth.roles import role_allows
+from models import Role
+
+
+@dataclass(frozen=True)
+class Principal:
+    user_id: int
+    email: str
+    full_name: str
+    role: Role
+    via: str  # "session" or "token"
+    session_id: str | None = None  # hashed id of the current session, for "end my others"
+    token_id: int | None = None
+
+    @property
+    def label(self) -> str:
+        return self.email
+
+    def can(self, resource: str, action: str) -> bool:
+        return role_allows(self.role, resource, action)

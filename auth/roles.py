@@ -1,0 +1,36 @@
+"""The role table: one set of (resource, action) grants per role, used by the admin and the API.
+
+Resources are the admin view identities (`task`, `user`, `audit-entry`) plus `account`
+(my password, sessions and tokens). Actions are SQLAdmin's (`list`, `details`, `create`,
+`edit`, `delete`, `export`, `import`) and `action:<slug>` for bulk actions; `*` is any.
+"""
+
+from __future__ import annotations
+
+from sqladmin.authorization import matches_grant
+
+from models import Role
+
+Grant = tuple[str, str]
+
+ROLE_GRANTS: dict[Role, frozenset[Grant]] = {
+    Role.viewer: frozenset(
+        {("task", "list"), ("task", "details"), ("task", "export"), ("account", "*")}
+    ),
+    Role.editor: frozenset({("task", "*"), ("account", "*")}),
+    Role.admin: frozenset(
+        {("task", "*"), ("user", "*"), ("audit-entry", "list"), ("audit-entry", "details"),
+         ("audit-entry", "export"), ("account", "*"), ("session", "*")}
+    ),
+}
+
+
+def grants_for(role: Role | str) -> frozenset[Grant]:
+    try:
+        return ROLE_GRANTS[Role(role)]
+    except ValueError:
+        return frozenset()
+
+
+def role_allows(role: Role | str, resource: str, action: str) -> bool:
+    return matches_grant(set(grants_for(role)), resource, action)

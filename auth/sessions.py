@@ -1,0 +1,140 @@
+"""Server-side sessions behind a signed cookie that carries only an opaque id."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+from sqlalchemy import delete, select, update
+from sqlmodel import Session
+
+from auth.config import AuthConfig
+from auth.principal import Principal
+from models import AuthSession, Role, User
+from models.common import utcnow
+
+# Writing last_seen_at on every request would make every read a write; a minute is
+# far below any idle timeout.
+TOUCH_INTERVAL = timedelta(seconds=60)
+
+
+def hash_secret(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+class SessionStore:
+    """Creates, resolves and ends login sessions; the caller owns the transaction."""
+
+    def __init__(self, config: AuthConfig) -> None:
+        self.config = config
+        self._signer = URLSafeTimedSerializer(config.secret_key, salt="admin-session")
+
+    # cookie ---------------------------------------------------------------
+    def sign(self, raw_id: str) -> str:
+        return self._signer.dumps(raw_id)
+
+    def unsign(self, cookie: str | None) -> str | None:
+        """The raw session id from a cookie, or None if it is tampered with or too old."""
+        if not cookie or len(cookie) > 512:
+            return None
+        try:
+            value = self._signer.loads(
+                cookie, max_age=int(self.config.absolute_lifetime.total_seconds())
+            )
+        except BadSignature:
+            return None
+        return value if isinstance(value, str) else None
+
+    def cookie_options(self) -> dict[str, object]:
+        return {
+            "key": self.config.session_cookie,
+            "httponly": True,
+            "samesite": "lax",
+            "secure": self.config.production,
+            "path": "/",
+        }
+
+    # rows -----------------------------------------------------------------
+    def create(self, db: Session, user_id: int, *, ip_address: str, user_agent: str) -> str:
+        """Add a new session row and return the raw id for the cookie."""
+        raw = secrets.token_urlsafe(32)
+        now = utcnow()
+        db.add(
+            AuthSession(
+                id=hash_secret(raw),
+                user_id=user_id,
+                created_at=now,
+                last_seen_at=now,
+                expires_at=now + self.config.absolute_lifetime,
+                ip_address=ip_address[:64],
+                user_agent=user_agent[:300],
+            )
+        )
+        return raw
+
+    def resolve(self, db: Session, raw_id: str) -> Principal | None:
+        """The principal of a live session of an active user; ends a dead one."""
+        session_id = hash_secret(raw_id)
+        row = db.execute(
+            select(AuthSession, User).join(User, User.id == AuthSession.user_id)
+            .where(AuthSession.id == session_id)
+        ).first()
+        if row is None:
+            return None
+        auth_session, user = row
+        now = utcnow()
+        expired = (
+            auth_session.expires_at <= now
+            or auth_session.last_seen_at + self.config.idle_timeout <= now
+        )
+        if expired or not user.is_active:
+            db.execute(delete(AuthSession).where(AuthSession.id == session_id))
+            db.commit()
+            return None
+        if now - auth_session.last_seen_at >= TOUCH_INTERVAL:
+            db.execute(
+                update(AuthSession).where(AuthSession.id == session_id).values(last_seen_at=now)
+            )
+            db.commit()
+        return Principal(
+            user_id=user.id, email=user.email, full_name=user.full_name, role=Role(user.role),
+            via="session", session_id=session_id,
+        )
+
+    @staticmethod
+    def end(db: Session, raw_id: str) -> None:
+        db.execute(delete(AuthSession).where(AuthSession.id == hash_secret(raw_id)))
+
+
+def end_user_sessions(db: Session, user_id: int, *, keep_session_id: str | None = None) -> int:
+    """End every session of a user (but the one given); returns how many ended."""
+    statement = delete(AuthSession).where(AuthSession.user_id == user_id)
+    if keep_session_id is not None:
+        statement = statement.where(AuthSession.id != keep_session_id)
+    return db.execute(statement).rowcount or 0
+
+
+def end_session_of_user(db: Session, user_id: int, session_id: str) -> bool:
+    """End one session by its (hashed) id, if it is that user's; False if there is none."""
+    statement = delete(AuthSession).where(
+        AuthSession.id == session_id, AuthSession.user_id == user_id
+    )
+    return bool(db.execute(statement).rowcount)
+
+
+def list_user_sessions(db: Session, user_id: int) -> list[AuthSession]:
+    now = utcnow()
+    return list(
+        db.execute(
+            select(AuthSession)
+            .where(AuthSession.user_id == user_id, AuthSession.expires_at > now)
+            .order_by(AuthSession.last_seen_at.desc())
+        ).scalars()
+    )
+
+
+def purge_expired_sessions(db: Session, now: datetime | None = None) -> int:
+    now = now or utcnow()
+    return db.execute(delete(AuthSession).where(AuthSession.expires_at <= now)).rowcount or 0

@@ -1,0 +1,81 @@
+"""Personal API tokens: a random secret shown once, stored as its SHA-256."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+
+from sqlalchemy import select, update
+from sqlmodel import Session
+
+from auth.principal import Principal
+from auth.sessions import TOUCH_INTERVAL, hash_secret
+from models import ApiToken, Role, User
+from models.common import utcnow
+
+TOKEN_PREFIX = "tbo_"
+
+
+def create_token(
+    db: Session, user_id: int, name: str, *, expires_in_days: int | None = None
+) -> tuple[ApiToken, str]:
+    """Add a token; returns the row and the secret (never stored, never shown again)."""
+    raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    now = utcnow()
+    token = ApiToken(
+        user_id=user_id,
+        name=name.strip(),
+        token_hash=hash_secret(raw),
+        prefix=raw[: len(TOKEN_PREFIX) + 6],
+        created_at=now,
+        expires_at=now + timedelta(days=expires_in_days) if expires_in_days else None,
+    )
+    db.add(token)
+    db.flush()
+    return token, raw
+
+
+def resolve_token(db: Session, raw: str) -> Principal | None:
+    """The principal of a live token of an active user."""
+    if not raw.startswith(TOKEN_PREFIX) or len(raw) > 200:
+        return None
+    row = db.execute(
+        select(ApiToken, User).join(User, User.id == ApiToken.user_id)
+        .where(ApiToken.token_hash == hash_secret(raw))
+    ).first()
+    if row is None:
+        return None
+    token, user = row
+    now = utcnow()
+    if token.revoked_at is not None or not user.is_active:
+        return None
+    if token.expires_at is not None and token.expires_at <= now:
+        return None
+    if token.last_used_at is None or now - token.last_used_at >= TOUCH_INTERVAL:
+        db.execute(update(ApiToken).where(ApiToken.id == token.id).values(last_used_at=now))
+        db.commit()
+    return Principal(
+        user_id=user.id, email=user.email, full_name=user.full_name, role=Role(user.role),
+        via="token", token_id=token.id,
+    )
+
+
+def list_tokens(db: Session, user_id: int) -> list[ApiToken]:
+    return list(
+        db.execute(
+            select(ApiToken).where(ApiToken.user_id == user_id).order_by(ApiToken.id.desc())
+        ).scalars()
+    )
+
+
+def revoke_token(db: Session, token_id: int, *, user_id: int | None = None) -> ApiToken | None:
+    """Revoke a token (of that user, when given); None when there is no such live token."""
+    query = select(ApiToken).where(ApiToken.id == token_id)
+    if user_id is not None:
+        query = query.where(ApiToken.user_id == user_id)
+    token = db.execute(query).scalar_one_or_none()
+    if token is None:
+        return None
+    if token.revoked_at is None:
+        token.revoked_at = utcnow()
+    return token
