@@ -36,6 +36,9 @@ def build_admin(app: FastAPI, engine: Engine, authenticator: Authenticator) -> A
         authorization_backend=RoleAuthorization(authenticator),
     )
     authentication.templates = admin.templates
+    # Admin routes see the mounted Starlette app as request.app: share what views need.
+    for name in ("settings", "session_factory", "passwords", "authenticator"):
+        setattr(admin.admin.state, name, getattr(app.state, name))
     admin.add_view(TaskAdmin)
     admin.add_view(UserAdmin)
 

@@ -1,0 +1,171 @@
+"""Logins: one answer for every failure, throttling in the database, safe redirects."""
+
+from datetime import timedelta
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import update
+
+from admin_app.db import build_session_factory
+from admin_app.main import create_app
+from models import LoginFailure, Role
+from models.common import utcnow
+from tests.conftest import make_settings
+from tests.factories import ORIGIN, PASSWORD, admin_login, api_login, make_user
+
+
+def test_unknown_email_and_wrong_password_look_the_same(app, client) -> None:  # noqa: ANN001
+    make_user(app, "known@example.com")
+    wrong = api_login(client, "known@example.com", "wrong password here")
+    unknown = api_login(client, "unknown@example.com", "wrong password here")
+    assert wrong.status_code == unknown.status_code == 401
+    assert wrong.json() == unknown.json() == {"detail": "Invalid email or password."}
+    page_wrong = admin_login(client, "known@example.com", "wrong password here")
+    page_unknown = admin_login(client, "unknown@example.com", "wrong password here")
+    assert page_wrong.status_code == page_unknown.status_code == 400
+    assert "Invalid email or password." in page_wrong.text
+    assert page_wrong.text.replace("known@", "") == page_unknown.text.replace("unknown@", "")
+
+
+def test_login_is_case_insensitive_on_email(app, client) -> None:  # noqa: ANN001
+    make_user(app, "case@example.com")
+    assert api_login(client, "  CASE@Example.com ").status_code == 200
+
+
+def test_oversized_password_is_refused_without_hashing(app, client, monkeypatch) -> None:  # noqa: ANN001
+    make_user(app, "big@example.com")
+    calls = []
+    real = app.state.passwords.verify
+    monkeypatch.setattr(app.state.passwords, "verify", lambda h, p: calls.append(len(p)) or real(h, p))
+    response = api_login(client, "big@example.com", "x" * 5000)
+    assert response.status_code == 422  # refused by the request model (4096 max)
+    response = api_login(client, "big@example.com", "x" * 4000)
+    assert response.status_code == 401
+    assert calls == [4000]  # reached verify, which refuses it before Argon2 (max 128)
+
+
+def _fail(client: TestClient, email: str, times: int) -> None:
+    for _ in range(times):
+        assert api_login(client, email, "wrong password 123").status_code == 401
+
+
+def test_brute_force_past_the_limit_is_429_without_argon2(app, client, monkeypatch) -> None:  # noqa: ANN001
+    make_user(app, "victim@example.com")
+    _fail(client, "victim@example.com", 5)
+    hashed: list[int] = []
+    real = app.state.passwords.verify
+    monkeypatch.setattr(app.state.passwords, "verify", lambda h, p: hashed.append(1) or real(h, p))
+    blocked = api_login(client, "victim@example.com", "wrong password 123")
+    assert blocked.status_code == 429
+    assert 1 <= int(blocked.headers["retry-after"]) <= 15 * 60
+    right = api_login(client, "victim@example.com")  # the right password during the block
+    assert right.status_code == 429
+    assert hashed == []
+    page = admin_login(client, "victim@example.com")
+    assert page.status_code == 429 and "Too many failed logins" in page.text
+    assert "retry-after" in page.headers
+
+
+def test_block_lifts_after_the_window_and_success_resets(app, client) -> None:  # noqa: ANN001
+    make_user(app, "reset@example.com")
+    _fail(client, "reset@example.com", 5)
+    assert api_login(client, "reset@example.com").status_code == 429
+    with build_session_factory(app.state.engine)() as db, db.begin():
+        db.execute(update(LoginFailure).values(at=utcnow() - timedelta(minutes=16)))
+    _fail(client, "reset@example.com", 4)
+    assert api_login(client, "reset@example.com").status_code == 200  # resets the count
+    _fail(client, "reset@example.com", 4)
+    assert api_login(client, "reset@example.com").status_code == 200
+
+
+def test_throttle_state_survives_a_restart(db_url: str) -> None:
+    first = create_app(make_settings(db_url))
+    make_user(first, "persist@example.com")
+    with TestClient(first) as client:
+        _fail(client, "persist@example.com", 5)
+    second = create_app(make_settings(db_url))  # another process, or after a restart
+    with TestClient(second) as client:
+        assert api_login(client, "persist@example.com").status_code == 429
+
+
+def test_limits_are_configurable(db_url: str) -> None:
+    app = create_app(make_settings(db_url, login_max_failures=2))
+    make_user(app, "two@example.com")
+    with TestClient(app) as client:
+        _fail(client, "two@example.com", 2)
+        assert api_login(client, "two@example.com").status_code == 429
+
+
+def test_per_address_limit_spans_accounts(db_url: str) -> None:
+    app = create_app(make_settings(db_url, login_max_failures_per_address=6))
+    make_user(app, "office@example.com")
+    with TestClient(app) as client:
+        for n in range(6):
+            assert api_login(client, f"guess{n}@example.com", "wrong password 123").status_code == 401
+        assert api_login(client, "office@example.com").status_code == 429
+
+
+def test_spoofed_forwarded_for_changes_nothing(db_url: str) -> None:
+    app = create_app(make_settings(db_url, login_max_failures_per_address=3))
+    with TestClient(app) as client:
+        for n in range(3):
+            client.post("/api/auth/login", json={"email": f"x{n}@example.com", "password": "wrong password 1"},
+                        headers={"X-Forwarded-For": f"10.0.0.{n}"})
+        blocked = client.post("/api/auth/login", json={"email": "y@example.com", "password": "p" * 12},
+                              headers={"X-Forwarded-For": "10.9.9.9"})
+        assert blocked.status_code == 429
+
+
+def test_trusted_proxy_forwarded_for_is_used(db_url: str) -> None:
+    app = create_app(make_settings(db_url, login_max_failures_per_address=3, trusted_proxies=["testclient"]))
+    with TestClient(app) as client:
+        for n in range(3):
+            client.post("/api/auth/login", json={"email": f"x{n}@example.com", "password": "wrong password 1"},
+                        headers={"X-Forwarded-For": "203.0.113.7"})
+        other_client = client.post("/api/auth/login", json={"email": "z@example.com", "password": "p" * 12},
+                                   headers={"X-Forwarded-For": "203.0.113.8"})
+        assert other_client.status_code == 401  # a different client behind the proxy
+
+
+def test_admin_login_page_and_success(app, client) -> None:  # noqa: ANN001
+    make_user(app, "boss@example.com", Role.admin)
+    page = client.get("/admin/login")
+    assert page.status_code == 200 and 'name="username"' in page.text
+    response = admin_login(client, "boss@example.com")
+    assert response.status_code == 302 and response.headers["location"] == "/admin/"
+    assert client.get("/admin/").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "target",
+    ["https://evil.example/phish", "//evil.example/x", "/\\evil.example", "javascript:alert(1)",
+     "http:/evil.example", " /admin/task/list", "\t//evil.example"],
+)
+def test_next_never_leaves_the_site(app, client, target: str) -> None:  # noqa: ANN001
+    make_user(app, "nx@example.com", Role.admin)
+    response = admin_login(client, "nx@example.com", next_url=target)
+    assert response.status_code == 302
+    assert response.headers["location"] == "/admin/"
+
+
+def test_next_to_a_local_path_is_followed(app, client) -> None:  # noqa: ANN001
+    make_user(app, "nl@example.com", Role.admin)
+    redirect = client.get("/admin/task/list?search=abc", follow_redirects=False)
+    assert redirect.status_code == 302
+    assert "next=%2Fadmin%2Ftask%2Flist%3Fsearch%3Dabc" in redirect.headers["location"]
+    login_page = client.get(redirect.headers["location"])
+    assert 'value="/admin/task/list?search=abc"' in login_page.text
+    response = admin_login(client, "nl@example.com", next_url="/admin/task/list?search=abc")
+    assert response.headers["location"] == "/admin/task/list?search=abc"
+
+
+def test_login_from_another_site_is_refused(app, client) -> None:  # noqa: ANN001
+    make_user(app, "csrf@example.com", Role.admin)
+    response = client.post("/admin/login", data={"username": "csrf@example.com", "password": PASSWORD},
+                           headers={"Origin": "https://evil.example"}, follow_redirects=False)
+    assert response.status_code == 403
+    assert api_login(client, "csrf@example.com").status_code == 200  # same-origin is fine
+    api = client.post("/api/auth/login", json={"email": "csrf@example.com", "password": PASSWORD},
+                      headers={"Origin": "https://evil.example"})
+    assert api.status_code == 403
+    assert ORIGIN  # used above through api_login
