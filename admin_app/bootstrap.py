@@ -7,7 +7,9 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine, text
 
+from admin_app.audit import bind_actor, install
 from admin_app.migrate import MIGRATION_LOCK_KEY
+from admin_app.services.actor import CLI_ACTOR
 from admin_app.services.users import count_users, create_user
 from admin_app.settings import Settings
 from auth.passwords import Passwords
@@ -27,7 +29,9 @@ def ensure_first_admin(engine: Engine, settings: Settings, passwords: Passwords)
     from admin_app.db import build_session_factory
 
     factory = build_session_factory(engine)
+    install()
     with factory() as session, session.begin():
+        bind_actor(session, CLI_ACTOR)
         if engine.dialect.name == "postgresql":
             session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
         if count_users(session) > 0:

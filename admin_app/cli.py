@@ -128,11 +128,14 @@ def _read_password(args: argparse.Namespace) -> str:
 
 
 def cmd_create_user(args: argparse.Namespace) -> int:
+    from admin_app.audit import bind_actor, install
+    from admin_app.services.actor import CLI_ACTOR
     from admin_app.db import build_session_factory
     from admin_app.migrate import upgrade_to_head
     from admin_app.services.users import create_user
     from auth.passwords import Passwords
 
+    install()
     settings = _settings()
     password = _read_password(args)
     engine = _engine_for(settings)
@@ -140,6 +143,7 @@ def cmd_create_user(args: argparse.Namespace) -> int:
         upgrade_to_head(engine)
         factory = build_session_factory(engine)
         with factory() as session, session.begin():
+            bind_actor(session, CLI_ACTOR)
             user = create_user(
                 session,
                 Passwords.from_settings(settings),

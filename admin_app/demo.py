@@ -5,9 +5,10 @@ from __future__ import annotations
 import random
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import Engine, insert, select
+from sqlalchemy import Engine, func, insert, select
 
 from admin_app.db import build_session_factory
+from admin_app.services.actor import CLI_ACTOR
 from auth.passwords import Passwords
 from models import Role, Task, TaskStatus, User
 
@@ -100,11 +101,25 @@ def insert_demo_data(
     factory = build_session_factory(engine)
     now = datetime.now(UTC)
     with factory() as session, session.begin():
+        first_user = session.execute(select(func.max(User.id))).scalar() or 0
         user_ids = ensure_demo_users(session, passwords)
+        first_task = session.execute(select(func.max(Task.id))).scalar() or 0
         rows = _task_rows(tasks, user_ids, rng, now)
         remaining = tasks
         while remaining > 0:
             size = min(BATCH, remaining)
             session.execute(insert(Task), [next(rows) for _ in range(size)])
             remaining -= size
+        record_set_based_creates(session, first_user=first_user, first_task=first_task)
     return tasks
+
+
+def record_set_based_creates(session, *, first_user: int, first_task: int) -> None:  # noqa: ANN001
+    """One audit entry per row the set-based inserts added, written by INSERT ... SELECT."""
+    from admin_app.audit import audited_bulk_create
+
+    audited_bulk_create(session, User, User.id > first_user, ("email", "full_name", "role"), CLI_ACTOR)
+    audited_bulk_create(
+        session, Task, Task.id > first_task, ("title", "status", "priority", "assignee_id", "due_date"),
+        CLI_ACTOR,
+    )

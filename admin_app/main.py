@@ -63,7 +63,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     session_factory = build_session_factory(engine)
     passwords = Passwords.from_settings(settings)
     auth_config = AuthConfig.from_settings(settings)
-    authenticator = Authenticator(session_factory, passwords, auth_config)
+    from admin_app import audit
+
+    audit.install()
+    authenticator = Authenticator(
+        session_factory, passwords, auth_config, record_event=audit.record_auth_event
+    )
     app.state.settings = settings
     app.state.engine = engine
     app.state.session_factory = session_factory
@@ -74,11 +79,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def service_error(_request: Request, exc: ServiceError) -> JSONResponse:
         return JSONResponse({"detail": exc.message}, status_code=exc.status_code)
 
+    from admin_app.api import audit as audit_api
     from admin_app.api import auth as auth_api
     from admin_app.health import router as health_router
 
     app.include_router(health_router)
     app.include_router(auth_api.router)
+    app.include_router(audit_api.router)
 
     from admin_app.admin import build_admin, inline_script_hashes
     from admin_app.middleware import (

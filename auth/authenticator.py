@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import select, update
@@ -52,16 +53,25 @@ def throttled_message(seconds: int) -> str:
     return f"Too many failed logins. Try again in about {minutes} {unit}."
 
 
+# (db, event, email, user_id, details) -> None, called inside the event's transaction.
+EventRecorder = Callable[[Session, str, str, "int | None", dict], None]
+
+
 class Authenticator:
     """Resolves who a request is and runs logins; every method is synchronous (thread pool)."""
 
     def __init__(
-        self, session_factory: sessionmaker[Session], passwords: Passwords, config: AuthConfig
+        self,
+        session_factory: sessionmaker[Session],
+        passwords: Passwords,
+        config: AuthConfig,
+        record_event: EventRecorder | None = None,
     ) -> None:
         self.session_factory = session_factory
         self.passwords = passwords
         self.config = config
         self.sessions = SessionStore(config)
+        self.record_event = record_event or (lambda *_args: None)
 
     # who is this request ----------------------------------------------------
     def principal(self, request: HTTPConnection) -> Principal | None:
@@ -97,9 +107,12 @@ class Authenticator:
         """Check credentials under throttling; on success start a fresh session."""
         email = normalize_email(email)[:254]
         address = self.address(request)
+        via = "admin" if request.url.path.startswith("/admin") else "api"
         with self.session_factory() as db:
             wait = throttle.retry_after(db, self.config, email, address)
             if wait is not None:  # refused before any hashing, even for a right password
+                self.record_event(db, "login_throttled", email, None, {"address": address, "via": via})
+                db.commit()
                 return LoginResult(LoginOutcome.throttled, email, retry_after=wait)
             user = db.execute(
                 select(User.id, User.hashed_password, User.is_active).where(User.email == email)
@@ -110,8 +123,12 @@ class Authenticator:
         with self.session_factory() as db, db.begin():
             if not checked.ok or user is None:
                 throttle.record_failure(db, self.config, email, address)
+                self.record_event(db, "login_failure", email, user.id if user else None,
+                                  {"address": address, "via": via})
                 return LoginResult(LoginOutcome.invalid, email)
             if not user.is_active:
+                self.record_event(db, "login_failure", email, user.id,
+                                  {"address": address, "reason": "deactivated", "via": via})
                 return LoginResult(LoginOutcome.inactive, email, user_id=user.id)
             throttle.clear_account(db, email)
             values: dict[str, object] = {"last_login_at": utcnow(), "updated_at": User.updated_at}
@@ -125,6 +142,7 @@ class Authenticator:
                 db, user.id, ip_address=address,
                 user_agent=request.headers.get("user-agent", ""),
             )
+            self.record_event(db, "login_success", email, user.id, {"address": address, "via": via})
         return LoginResult(
             LoginOutcome.ok, email, user_id=user.id, session_cookie=self.sessions.sign(raw)
         )
@@ -136,5 +154,8 @@ class Authenticator:
         if raw_id is not None:
             with self.session_factory() as db, db.begin():
                 self.sessions.end(db, raw_id)
+                if principal is not None:
+                    via = "admin" if request.url.path.startswith("/admin") else "api"
+                    self.record_event(db, "logout", principal.email, principal.user_id, {"via": via})
         setattr(request.state, _STATE_KEY, None)
         return principal

@@ -1,6 +1,7 @@
 """SQLModel tables and their API schemas, one module per entity."""
 
 from models.api_token import ApiToken, ApiTokenCreate, ApiTokenCreated, ApiTokenPublic
+from models.audit import AuditEntry, AuditEntryPublic
 from models.auth_session import AuthSession, AuthSessionPublic
 from models.login_attempt import LoginFailure
 from models.task import Task, TaskCreate, TaskPublic, TaskStatus, TaskUpdate
@@ -12,6 +13,8 @@ __all__ = [
     "ApiTokenCreate",
     "ApiTokenCreated",
     "ApiTokenPublic",
+    "AuditEntry",
+    "AuditEntryPublic",
     "AuthSession",
     "AuthSessionPublic",
     "LoginFailure",

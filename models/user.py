@@ -80,6 +80,7 @@ class UserUpdate(SQLModel):
     role: Role | None = None
     is_active: bool | None = None
     password: str | None = None
+    version: int | None = Field(default=None, description="The version you read; a newer one is a 409")
 
     _normalize_email = field_validator("email", mode="before")(
         UserBase._normalize_email.__func__  # type: ignore[attr-defined]

@@ -21,6 +21,7 @@ HERE = Path(__file__).parent
 
 
 def build_admin(app: FastAPI, engine: Engine, authenticator: Authenticator) -> Admin:
+    from admin_app.admin.audit_view import AuditEntryAdmin
     from admin_app.admin.views import TaskAdmin, UserAdmin
     from admin_app.db import build_session_factory
 
@@ -41,6 +42,7 @@ def build_admin(app: FastAPI, engine: Engine, authenticator: Authenticator) -> A
         setattr(admin.admin.state, name, getattr(app.state, name))
     admin.add_view(TaskAdmin)
     admin.add_view(UserAdmin)
+    admin.add_view(AuditEntryAdmin)
 
     routes = admin.admin.router.routes
     # Logout is a POST (GET shows a confirmation); our own scripts and styles.

@@ -9,6 +9,7 @@ from wtforms import BooleanField, Form, PasswordField, SelectField, StringField,
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
+from admin_app.audit import bind_actor
 from admin_app.errors import InvalidInput, ServiceError
 from admin_app.services import tasks as task_service
 from admin_app.services import users as user_service
@@ -27,6 +28,7 @@ class ServiceBackedView(ModelView):
     def _run(self, request: Request, work) -> Any:  # noqa: ANN001
         actor = admin_actor(request)
         with self.session_maker() as db:
+            bind_actor(db, actor)
             try:
                 result = work(db, actor)
                 db.commit()

@@ -5,11 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from pydantic import ConfigDict, Field, ValidationError
-from sqlalchemy import ColumnElement, delete, func, or_, select, update
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlmodel import Session, SQLModel
 
+from admin_app.audit import audited_bulk_delete, audited_bulk_update
 from admin_app.errors import InvalidInput, NotFound
 from admin_app.services.actor import Actor
+from admin_app.services.versions import check_version, flush_checking_version
 from admin_app.services.users import first_error
 from models import Task, TaskCreate, TaskStatus, TaskUpdate, User
 from models.common import utcnow
@@ -55,21 +57,27 @@ def create_task(db: Session, data: TaskCreate, *, actor: Actor) -> Task:
 
 
 def update_task(db: Session, task: Task, changes: TaskUpdate, *, actor: Actor) -> Task:
-    """Apply only the fields that were sent; the caller commits."""
+    """Apply only the fields that were sent; the caller commits.
+
+    `changes.version`, when given, is the version the editor saw: a newer one in the database
+    means someone else saved in between, and nothing is overwritten.
+    """
     values = changes.model_dump(exclude_unset=True)
-    values.pop("version", None)
+    expected = values.pop("version", None)
+    check_version(task, expected)
     if "assignee_id" in values:
         _check_assignee(db, values["assignee_id"])
     for field, value in values.items():
         setattr(task, field, value)
     task.apply_status_rules()
-    db.flush()
+    flush_checking_version(db, task)
     return task
 
 
-def delete_task(db: Session, task: Task, *, actor: Actor) -> None:
+def delete_task(db: Session, task: Task, *, actor: Actor, version: int | None = None) -> None:
+    check_version(task, version)
     db.delete(task)
-    db.flush()
+    flush_checking_version(db, task)
 
 
 # --- which tasks, and set-based changes to many of them ----------------------------------
@@ -155,20 +163,14 @@ def bulk_update_tasks(
         sql_values["priority"] = values["priority"]
     if "assignee_id" in values:
         sql_values["assignee_id"] = values["assignee_id"]
-    statement = (
-        update(Task).where(*_target(ids, spec)).values(**sql_values)
-        .execution_options(synchronize_session=False)
-    )
-    return db.execute(statement).rowcount or 0
+    recorded = {k: (v.value if isinstance(v, TaskStatus) else v) for k, v in values.items()}
+    return audited_bulk_update(db, _target(ids, spec), sql_values, recorded, actor)
 
 
 def bulk_delete_tasks(
     db: Session, *, actor: Actor, ids: list[int] | None = None, spec: TaskFilter | None = None
 ) -> int:
-    statement = (
-        delete(Task).where(*_target(ids, spec)).execution_options(synchronize_session=False)
-    )
-    return db.execute(statement).rowcount or 0
+    return audited_bulk_delete(db, _target(ids, spec), actor)
 
 
 def count_tasks(db: Session, spec: TaskFilter) -> int:

@@ -8,6 +8,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from admin_app.errors import Conflict, InvalidInput
+from admin_app.services.versions import check_version, flush_checking_version
 from auth.passwords import PasswordPolicyError, Passwords
 from models import Role, User, UserCreate, UserUpdate
 
@@ -123,6 +124,7 @@ def update_user(
     from auth.sessions import end_user_sessions
 
     values = changes.model_dump(exclude_unset=True)
+    check_version(user, values.pop("version", None))
     for required in ("email", "role", "is_active"):
         if required in values and values[required] is None:
             raise InvalidInput(f"{required}: may be changed but not removed")
@@ -147,7 +149,7 @@ def update_user(
     if password is not None or role_changed or deactivated:
         end_user_sessions(db, user.id, keep_session_id=keep_session_id)
     try:
-        db.flush()
+        flush_checking_version(db, user)
     except IntegrityError as exc:
         raise Conflict(DUPLICATE_EMAIL) from exc
     return user

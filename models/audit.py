@@ -1,0 +1,42 @@
+"""The audit trail: one append-only row per change or login event, written in its transaction."""
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Index
+from sqlmodel import Field, SQLModel
+
+from models.common import UTCDateTime, utcnow
+
+
+class AuditEntry(SQLModel, table=True):
+    __tablename__ = "audit_entry"
+    __table_args__ = (Index("ix_audit_entry_entity", "entity", "entity_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False, index=True)
+    # No foreign key: the entry outlives the actor; the label keeps who it was.
+    actor_id: int | None = Field(default=None, index=True)
+    actor_label: str = Field(max_length=254)
+    via: str = Field(max_length=16)  # admin, api or cli
+    action: str = Field(max_length=32, index=True)
+    entity: str = Field(max_length=32)
+    entity_id: str | None = Field(default=None, max_length=64)
+    changes: dict[str, Any] | None = Field(default=None, sa_type=JSON)
+    details: dict[str, Any] | None = Field(default=None, sa_type=JSON)
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.entity} {self.entity_id or ''}".strip()
+
+
+class AuditEntryPublic(SQLModel):
+    id: int
+    at: datetime
+    actor_id: int | None
+    actor_label: str
+    via: str
+    action: str
+    entity: str
+    entity_id: str | None
+    changes: dict[str, Any] | None
+    details: dict[str, Any] | None

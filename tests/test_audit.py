@@ -1,0 +1,302 @@
+"""The audit trail: every change and login event, in the change's transaction, no secrets."""
+
+import threading
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+
+from admin_app.audit import bind_actor
+from admin_app.cli import main
+from admin_app.db import build_session_factory
+from admin_app.errors import Conflict
+from admin_app.services import tasks as task_service
+from admin_app.services.actor import Actor
+from admin_app.services.users import get_user, update_user
+from models import AuditEntry, Role, Task, TaskFilter, TaskUpdate, UserUpdate
+from tests.conftest import FAST_ARGON2
+from tests.factories import ORIGIN, PASSWORD, admin_login, api_login, make_user
+
+ACTOR = Actor(user_id=None, label="tester", via="cli")
+
+
+def _entries(app, **where) -> list[AuditEntry]:  # noqa: ANN001, ANN003
+    with build_session_factory(app.state.engine)() as db:
+        query = select(AuditEntry).order_by(AuditEntry.id)
+        for key, value in where.items():
+            query = query.where(getattr(AuditEntry, key) == value)
+        return list(db.execute(query).scalars())
+
+
+def _tasks(app, n: int, **fields) -> list[int]:  # noqa: ANN001, ANN003
+    with build_session_factory(app.state.engine)() as db, db.begin():
+        bind_actor(db, ACTOR)
+        return [
+            task_service.create_task(db, task_service.validate_create({"title": f"T{i}", **fields}), actor=ACTOR).id
+            for i in range(n)
+        ]
+
+
+def test_admin_form_changes_are_recorded_with_old_and_new(app, client) -> None:  # noqa: ANN001
+    editor_id = make_user(app, "ed@example.com", Role.editor)
+    admin_login(client, "ed@example.com")
+    client.post("/admin/task/create", headers=ORIGIN, data={"title": "First", "status": "pending", "priority": "2"})
+    [task_id] = [t.entity_id for t in _entries(app, entity="task", action="create")]
+    client.post(f"/admin/task/edit/{task_id}", headers=ORIGIN,
+                data={"title": "Renamed", "status": "done", "priority": "2"})
+    client.delete(f"/admin/task/delete?pks={task_id}", headers=ORIGIN)
+    create, update, delete = _entries(app, entity="task")
+    assert (create.action, update.action, delete.action) == ("create", "update", "delete")
+    assert {e.via for e in (create, update, delete)} == {"admin"}
+    assert {e.actor_id for e in (create, update, delete)} == {editor_id}
+    assert create.actor_label == "ed@example.com"
+    assert create.changes["title"] == [None, "First"]
+    assert update.changes["title"] == ["First", "Renamed"]
+    assert update.changes["status"] == ["pending", "done"]
+    assert update.changes["completed_at"][0] is None and update.changes["completed_at"][1]
+    assert "updated_at" not in update.changes and "version" not in update.changes
+    assert delete.changes["title"] == ["Renamed", None]
+
+
+def test_login_events_record_the_email_tried_never_the_password(app, client) -> None:  # noqa: ANN001
+    user_id = make_user(app, "who@example.com")
+    api_login(client, "who@example.com", "not the password at all")
+    api_login(client, "nobody@example.com", "secret guess 123")
+    api_login(client, "who@example.com")
+    client.post("/api/auth/logout", headers=ORIGIN)
+    admin_login(client, "who@example.com")
+    entries = [e for e in _entries(app) if e.action.startswith(("login", "logout"))]
+    assert [(e.action, e.actor_label, e.via) for e in entries] == [
+        ("login_failure", "who@example.com", "api"),
+        ("login_failure", "nobody@example.com", "api"),
+        ("login_success", "who@example.com", "api"),
+        ("logout", "who@example.com", "api"),
+        ("login_success", "who@example.com", "admin"),
+    ]
+    assert entries[0].actor_id == user_id and entries[1].actor_id is None
+    everything = str([(e.changes, e.details) for e in _entries(app)])
+    assert "not the password" not in everything and "secret guess" not in everything
+
+
+def test_password_role_and_activation_changes_record_no_secret(app) -> None:  # noqa: ANN001
+    user_id = make_user(app, "ch@example.com", Role.editor)
+    with build_session_factory(app.state.engine)() as db, db.begin():
+        bind_actor(db, ACTOR)
+        update_user(db, app.state.passwords, get_user(db, user_id),
+                    UserUpdate(password="a new long password", role=Role.viewer, is_active=False))
+    [entry] = _entries(app, entity="user", action="update")
+    assert entry.changes == {"password": "changed", "role": ["editor", "viewer"], "is_active": [True, False]}
+    [created] = _entries(app, entity="user", action="create")
+    assert created.changes["password"] == [None, "set"]
+    text = str([(e.changes, e.details) for e in _entries(app)])
+    assert "$argon2" not in text and "a new long password" not in text
+
+
+def test_tokens_created_and_revoked_via_api(app, client) -> None:  # noqa: ANN001
+    user_id = make_user(app, "tk@example.com")
+    api_login(client, "tk@example.com")
+    token = client.post("/api/auth/tokens", json={"name": "cron"}, headers=ORIGIN).json()
+    client.delete(f"/api/auth/tokens/{token['id']}", headers=ORIGIN)
+    created, revoked = _entries(app, entity="token")
+    assert (created.action, revoked.action) == ("token_created", "token_revoked")
+    assert created.via == revoked.via == "api" and created.actor_id == user_id
+    assert token["token"] not in str(created.changes) and "token_hash" not in str(created.changes)
+
+
+def test_cli_and_demo_data_are_recorded(db_url: str, monkeypatch, tmp_path) -> None:  # noqa: ANN001
+    import io
+    import sys
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DATABASE_URL", db_url)
+    for key, value in FAST_ARGON2.items():
+        monkeypatch.setenv(key.upper(), str(value))
+    monkeypatch.setattr(sys, "stdin", io.StringIO(PASSWORD + "\n"))
+    assert main(["create-user", "cli@example.com", "--role", "viewer", "--password-stdin"]) == 0
+    assert main(["demo-data", "--tasks", "300"]) == 0
+    from admin_app.main import create_app
+    from tests.conftest import make_settings
+
+    app = create_app(make_settings(db_url))
+    users = _entries(app, entity="user", action="create")
+    tasks = _entries(app, entity="task", action="create")
+    assert len(users) == 6 and {e.via for e in users} == {"cli"}
+    assert users[0].changes["email"] == [None, "cli@example.com"]
+    assert len(tasks) == 300 and {e.via for e in tasks} == {"cli"}
+    assert tasks[0].changes["title"][0] is None and tasks[0].changes["title"][1]
+
+
+def test_bulk_update_writes_one_entry_per_row_with_old_values(app) -> None:  # noqa: ANN001
+    ids = _tasks(app, 5, status="pending", priority=1)
+    done = _tasks(app, 2, status="done")
+    with build_session_factory(app.state.engine)() as db, db.begin():
+        count = task_service.bulk_update_tasks(
+            db, task_service.BulkSet(status="in_progress", priority=4), actor=ACTOR,
+            spec=TaskFilter(status=["pending"]),
+        )
+    assert count == 5
+    entries = _entries(app, action="update")
+    assert sorted(int(e.entity_id) for e in entries) == ids
+    assert all(e.changes == {"status": ["pending", "in_progress"], "priority": [1, 4]} for e in entries)
+    assert {e.actor_label for e in entries} == {"tester"}
+    with build_session_factory(app.state.engine)() as db:
+        versions = set(db.execute(select(Task.version).where(Task.id.in_(ids))).scalars())
+        untouched = set(db.execute(select(Task.status).where(Task.id.in_(done))).scalars())
+    assert versions == {2} and untouched == {"done"}
+
+
+def test_bulk_delete_records_what_was_deleted(app) -> None:  # noqa: ANN001
+    ids = _tasks(app, 3, priority=5)
+    with build_session_factory(app.state.engine)() as db, db.begin():
+        assert task_service.bulk_delete_tasks(db, actor=ACTOR, ids=ids[:2]) == 2
+    entries = _entries(app, action="delete")
+    assert sorted(int(e.entity_id) for e in entries) == ids[:2]
+    assert entries[0].changes["priority"] == [5, None]
+
+
+def test_a_change_that_rolls_back_leaves_no_entry(app) -> None:  # noqa: ANN001
+    ids = _tasks(app, 2)
+    before = len(_entries(app))
+    factory = build_session_factory(app.state.engine)
+    with factory() as db:
+        bind_actor(db, ACTOR)
+        task_service.bulk_update_tasks(db, task_service.BulkSet(priority=3), actor=ACTOR, ids=ids)
+        task = db.get(Task, ids[0])
+        task_service.update_task(db, task, TaskUpdate(title="never saved"), actor=ACTOR)
+        db.rollback()
+    assert len(_entries(app)) == before
+    with factory() as db:
+        with pytest.raises(Exception):  # noqa: B017, PT011  (a failing statement mid-transaction)
+            with db.begin():
+                bind_actor(db, ACTOR)
+                task_service.bulk_update_tasks(db, task_service.BulkSet(status="done"), actor=ACTOR, ids=ids)
+                task_service.bulk_update_tasks(db, task_service.BulkSet(assignee_id=999), actor=ACTOR, ids=ids)
+    assert len(_entries(app)) == before
+
+
+def test_stale_version_is_refused_and_nothing_changes(app) -> None:  # noqa: ANN001
+    [task_id] = _tasks(app, 1)
+    factory = build_session_factory(app.state.engine)
+    with factory() as db, db.begin():
+        task_service.update_task(db, db.get(Task, task_id), TaskUpdate(title="first", version=1), actor=ACTOR)
+    with factory() as db:
+        with pytest.raises(Conflict, match="changed by someone else"):
+            task_service.update_task(db, db.get(Task, task_id), TaskUpdate(title="second", version=1), actor=ACTOR)
+        db.rollback()
+    with factory() as db:
+        task = db.get(Task, task_id)
+    assert (task.title, task.version) == ("first", 2)
+
+
+def test_concurrent_save_between_read_and_write_is_caught(app) -> None:  # noqa: ANN001
+    [task_id] = _tasks(app, 1)
+    factory = build_session_factory(app.state.engine)
+    slow = factory()
+    stale = slow.get(Task, task_id)  # loaded at version 1
+    slow.commit()  # release the read (SQLite would otherwise block the other writer)
+    with factory() as fast, fast.begin():
+        task_service.update_task(fast, fast.get(Task, task_id), TaskUpdate(title="fast"), actor=ACTOR)
+    with pytest.raises(Conflict):
+        task_service.update_task(slow, stale, TaskUpdate(title="slow"), actor=ACTOR)
+    slow.rollback()
+    slow.close()
+    with factory() as db:
+        assert db.get(Task, task_id).title == "fast"
+
+
+@pytest.fixture
+def pg_app(pg_databases):  # noqa: ANN001, ANN201
+    """An app on a fresh PostgreSQL database (row locking is what is under test)."""
+    from admin_app.db import build_engine
+    from admin_app.main import create_app
+    from admin_app.migrate import upgrade_to_head
+    from tests.conftest import make_settings
+
+    url = pg_databases.create("admin_locks")
+    engine = build_engine(make_settings(url))
+    upgrade_to_head(engine)
+    engine.dispose()
+    app = create_app(make_settings(url))
+    yield app
+    app.state.engine.dispose()
+
+
+def test_concurrent_bulk_edits_neither_deadlock_nor_lose_changes(pg_app) -> None:  # noqa: ANN001
+    app = pg_app
+    ids = _tasks(app, 400)
+    factory = build_session_factory(app.state.engine)
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(2)
+
+    def run(changes: task_service.BulkSet, chosen: list[int]) -> None:
+        try:
+            with factory() as db, db.begin():
+                barrier.wait()
+                task_service.bulk_update_tasks(db, changes, actor=ACTOR, ids=chosen)
+        except BaseException as exc:  # noqa: BLE001
+            errors.append(exc)
+
+    # Overlapping sets given in opposite orders: without ordered locking this deadlocks.
+    first = threading.Thread(target=run, args=(task_service.BulkSet(priority=5), ids))
+    second = threading.Thread(target=run, args=(task_service.BulkSet(status="done"), list(reversed(ids[100:]))))
+    first.start()
+    second.start()
+    first.join()
+    second.join()
+    assert errors == []
+    with factory() as db:
+        rows = db.execute(select(Task.priority, Task.status, Task.version).where(Task.id.in_(ids[100:]))).all()
+        entries = db.execute(select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "update")).scalar_one()
+    assert {r.priority for r in rows} == {5} and {r.status for r in rows} == {"done"}
+    assert {r.version for r in rows} == {3}
+    assert entries == 400 + 300
+
+
+def test_audit_view_is_read_only_even_for_admins(app) -> None:  # noqa: ANN001
+    make_user(app, "root@example.com", Role.admin)
+    with TestClient(app) as admin:
+        admin_login(admin, "root@example.com")
+        [entry] = _entries(app)[-1:]
+        assert admin.get("/admin/audit-entry/list").status_code == 200
+        assert admin.get(f"/admin/audit-entry/details/{entry.id}").status_code == 200
+        refused = [
+            admin.get("/admin/audit-entry/create"),
+            admin.post("/admin/audit-entry/create", data={"action": "x"}, headers=ORIGIN),
+            admin.get(f"/admin/audit-entry/edit/{entry.id}"),
+            admin.post(f"/admin/audit-entry/edit/{entry.id}", data={"action": "x"}, headers=ORIGIN),
+            admin.delete(f"/admin/audit-entry/delete?pks={entry.id}", headers=ORIGIN),
+        ]
+        assert [r.status_code for r in refused] == [403] * 5
+    assert len(_entries(app, id=entry.id)) == 1
+
+
+@pytest.mark.parametrize("role", [Role.editor, Role.viewer])
+def test_audit_log_is_for_admins_only(app, role: Role) -> None:  # noqa: ANN001
+    make_user(app, "someone@example.com", role)
+    with TestClient(app) as client:
+        admin_login(client, "someone@example.com")
+        assert client.get("/admin/audit-entry/list").status_code == 403
+        api_login(client, "someone@example.com")
+        assert client.get("/api/audit").status_code == 403
+
+
+def test_api_audit_filters_and_pages(app, client) -> None:  # noqa: ANN001
+    admin_id = make_user(app, "aud@example.com", Role.admin)
+    _tasks(app, 7)
+    api_login(client, "aud@example.com")
+    page = client.get("/api/audit", params={"entity": "task", "action": "create", "limit": 3}).json()
+    assert len(page["items"]) == 3 and page["next_cursor"]
+    ids = [e["id"] for e in page["items"]]
+    assert ids == sorted(ids, reverse=True)  # newest first
+    seen = list(ids)
+    while page["next_cursor"]:
+        page = client.get("/api/audit", params={"entity": "task", "action": "create", "limit": 3,
+                                                "cursor": page["next_cursor"]}).json()
+        seen += [e["id"] for e in page["items"]]
+    assert len(seen) == len(set(seen)) == 7
+    mine = client.get("/api/audit", params={"actor_id": admin_id}).json()["items"]
+    assert [e["action"] for e in mine] == ["login_success"]
+    one = client.get("/api/audit", params={"entity": "task", "entity_id": "3"}).json()["items"]
+    assert [e["entity_id"] for e in one] == ["3"]
+    assert client.get("/api/audit", params={"cursor": "garbage"}).status_code == 422
+    assert client.get("/api/audit", params={"limit": 500}).status_code == 422
