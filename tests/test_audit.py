@@ -222,34 +222,49 @@ def pg_app(pg_databases):  # noqa: ANN001, ANN201
 
 
 def test_concurrent_bulk_edits_neither_deadlock_nor_lose_changes(pg_app) -> None:  # noqa: ANN001
+    """One edit walks the rows by due date (newest first), the other by id: opposite orders.
+
+    Without locking in one fixed order the two transactions deadlock; index scans are forced so
+    the planner cannot hide the problem behind a sequential scan of a small table.
+    """
+    from datetime import date, timedelta
+
+    from sqlalchemy import text, update
+
     app = pg_app
-    ids = _tasks(app, 400)
+    ids = _tasks(app, 2000)
     factory = build_session_factory(app.state.engine)
+    with factory() as db, db.begin():  # due dates fall as ids rise
+        for offset, task_id in enumerate(ids):
+            db.execute(update(Task).where(Task.id == task_id).values(due_date=date(2030, 1, 1) - timedelta(days=offset)))
     errors: list[BaseException] = []
     barrier = threading.Barrier(2)
 
-    def run(changes: task_service.BulkSet, chosen: list[int]) -> None:
+    def run(changes: task_service.BulkSet, **target) -> None:  # noqa: ANN003
         try:
             with factory() as db, db.begin():
+                db.execute(text("SET LOCAL enable_seqscan = off"))
+                db.execute(text("SET LOCAL enable_bitmapscan = off"))
                 barrier.wait()
-                task_service.bulk_update_tasks(db, changes, actor=ACTOR, ids=chosen)
+                task_service.bulk_update_tasks(db, changes, actor=ACTOR, **target)
         except BaseException as exc:  # noqa: BLE001
             errors.append(exc)
 
-    # Overlapping sets given in opposite orders: without ordered locking this deadlocks.
-    first = threading.Thread(target=run, args=(task_service.BulkSet(priority=5), ids))
-    second = threading.Thread(target=run, args=(task_service.BulkSet(status="done"), list(reversed(ids[100:]))))
-    first.start()
-    second.start()
-    first.join()
-    second.join()
+    by_date = threading.Thread(target=run, args=(task_service.BulkSet(priority=5),),
+                               kwargs={"spec": TaskFilter(due_before=date(2031, 1, 1))})
+    by_id = threading.Thread(target=run, args=(task_service.BulkSet(status="done"),),
+                             kwargs={"ids": ids[500:]})
+    by_date.start()
+    by_id.start()
+    by_date.join()
+    by_id.join()
     assert errors == []
     with factory() as db:
-        rows = db.execute(select(Task.priority, Task.status, Task.version).where(Task.id.in_(ids[100:]))).all()
+        rows = db.execute(select(Task.priority, Task.status, Task.version).where(Task.id.in_(ids[500:]))).all()
         entries = db.execute(select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "update")).scalar_one()
     assert {r.priority for r in rows} == {5} and {r.status for r in rows} == {"done"}
     assert {r.version for r in rows} == {3}
-    assert entries == 400 + 300
+    assert entries == 2000 + 1500
 
 
 def test_audit_view_is_read_only_even_for_admins(app) -> None:  # noqa: ANN001
