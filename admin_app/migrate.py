@@ -40,3 +40,19 @@ def head_revision() -> str | None:
     from alembic.script import ScriptDirectory
 
     return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+def include_object(obj, name, type_, reflected, compare_to) -> bool:  # noqa: ANN001
+    """Leave PostgreSQL-only objects (trigram indexes) out of comparisons on other dialects."""
+    if type_ == "index" and getattr(obj, "info", {}).get("postgresql_only"):
+        bind = obj.table.metadata.info.get("_compare_dialect")
+        return bind == "postgresql"
+    return True
+
+
+def autogenerate_options(dialect_name: str) -> dict:
+    """The comparison settings env.py uses, for tests that check models against migrations."""
+    from sqlmodel import SQLModel
+
+    SQLModel.metadata.info["_compare_dialect"] = dialect_name
+    return {"compare_type": True, "include_object": include_object}

@@ -5,7 +5,7 @@ from enum import Enum
 from typing import Annotated, Optional
 
 from pydantic import AfterValidator, BeforeValidator, ConfigDict, model_validator
-from sqlalchemy import Column, ForeignKey, Integer, String
+from sqlalchemy import Column, ForeignKey, Index, Integer, String
 from sqlmodel import Field, Relationship, SQLModel
 
 from models.common import (
@@ -52,9 +52,20 @@ class TaskBase(SQLModel):
 _VERSION = Column("version", Integer, nullable=False, default=1)
 
 
+def _trigram_index(column: str) -> Index:
+    """PostgreSQL only: substring search (ILIKE '%term%') through pg_trgm instead of a scan."""
+    index = Index(
+        f"ix_task_{column}_trgm", column,
+        postgresql_using="gin", postgresql_ops={column: "gin_trgm_ops"},
+        info={"postgresql_only": True},
+    )
+    return index.ddl_if(dialect="postgresql")
+
+
 class Task(TaskBase, table=True):
     __mapper_args__ = {"version_id_col": _VERSION}
     __tablename__ = "task"
+    __table_args__ = (_trigram_index("title"), _trigram_index("description"))
 
     id: int | None = Field(default=None, primary_key=True)
     assignee_id: int | None = Field(

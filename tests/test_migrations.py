@@ -11,13 +11,20 @@ from sqlmodel import SQLModel
 
 import models  # noqa: F401
 from admin_app.db import build_engine
-from admin_app.migrate import current_revision, head_revision, upgrade_to_head
+from admin_app.migrate import (
+    autogenerate_options,
+    current_revision,
+    head_revision,
+    upgrade_to_head,
+)
 from tests.conftest import make_settings
 
 
 def test_models_and_migrations_agree(engine) -> None:  # noqa: ANN001
     with engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        context = MigrationContext.configure(
+            connection, opts=autogenerate_options(connection.dialect.name)
+        )
         diff = compare_metadata(context, SQLModel.metadata)
     assert diff == []
 
@@ -63,7 +70,22 @@ def test_concurrent_migrations_on_postgres_migrate_once(pg_databases, tmp_path) 
     try:
         assert current_revision(engine) == head_revision()
         with engine.connect() as connection:
-            context = MigrationContext.configure(connection, opts={"compare_type": True})
+            context = MigrationContext.configure(connection, opts=autogenerate_options("postgresql"))
             assert compare_metadata(context, SQLModel.metadata) == []
     finally:
         engine.dispose()
+
+
+def test_substring_search_has_trigram_indexes_on_postgres(engine, db_kind: str) -> None:  # noqa: ANN001
+    from sqlalchemy import text
+
+    with engine.connect() as connection:
+        if db_kind == "postgresql":
+            rows = connection.execute(text(
+                "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'task' AND indexname LIKE '%trgm'"
+            )).all()
+            assert {name for name, _ in rows} == {"ix_task_title_trgm", "ix_task_description_trgm"}
+            assert all("gin" in definition and "gin_trgm_ops" in definition for _, definition in rows)
+        else:  # SQLite keeps working without them
+            names = {ix["name"] for ix in inspect(engine).get_indexes("task")}
+            assert not any(name.endswith("_trgm") for name in names)

@@ -7,7 +7,7 @@ from sqlalchemy import text
 from sqlmodel import SQLModel
 
 import models  # noqa: F401  (registers every table on SQLModel.metadata)
-from admin_app.migrate import MIGRATION_LOCK_KEY
+from admin_app.migrate import MIGRATION_LOCK_KEY, autogenerate_options
 
 config = context.config
 
@@ -49,9 +49,9 @@ def _run(connection) -> None:  # noqa: ANN001
             connection=connection,
             target_metadata=target_metadata,
             render_as_batch=connection.dialect.name == "sqlite",
-            compare_type=True,
             render_item=render_item,
             transaction_per_migration=False,
+            **autogenerate_options(connection.dialect.name),
         )
         context.run_migrations()
 
