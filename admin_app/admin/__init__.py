@@ -31,6 +31,7 @@ def build_admin(app: FastAPI, engine: Engine, authenticator: Authenticator) -> A
         # Its own factory: SQLAdmin reconfigures the one it is given (autoflush off).
         session_maker=build_session_factory(engine),
         title="Task back-office",
+        favicon_url="/admin/assets/favicon.svg",
         base_url="/admin",
         templates_dir=str(HERE / "templates"),
         authentication_backend=authentication,

@@ -1,0 +1,185 @@
+"""Browser tests: the real app on a free port, driven through Debian's Chromium by Playwright.
+
+Without Chromium the tests are skipped with that reason; with REQUIRE_BROWSER=1 (CI) they fail.
+The app runs on SQLite, or on PostgreSQL when TEST_DATABASE_URL is set. On a failure the test's
+screenshot and page HTML are saved under test-artifacts/e2e/<test>/ (printed in the report).
+`--screenshots DIR` writes the README's pictures.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import running_server, serve_env
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "e2e"
+ADMIN = ("admin@example.com", "admin password for e2e")
+EDITOR = ("editor@example.com", "editor password for e2e")
+VIEWER = ("viewer@example.com", "viewer password for e2e")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--screenshots", default=None, metavar="DIR",
+                     help="write the README's screenshots into DIR while the browser tests run")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):  # noqa: ANN201
+    outcome = yield
+    report = outcome.get_result()
+    setattr(item, f"report_{report.when}", report)
+
+
+@pytest.fixture(scope="session")
+def browser():  # noqa: ANN201
+    if not Path(CHROMIUM).exists():
+        reason = f"Chromium not found at {CHROMIUM} (apt-get install chromium)"
+        if os.environ.get("REQUIRE_BROWSER") == "1":
+            pytest.fail(f"REQUIRE_BROWSER=1 but {reason}")
+        pytest.skip(reason)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run"],
+        )
+        yield browser
+        browser.close()
+
+
+@dataclass
+class LiveServer:
+    url: str
+    database_url: str
+    env: dict[str, str] = field(default_factory=dict)
+
+    def cli(self, *args: str, stdin: str | None = None) -> str:
+        result = subprocess.run(
+            [sys.executable, "-m", "admin_app", *args], input=stdin, capture_output=True,
+            text=True, env=self.env, check=True,
+        )
+        return result.stdout
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory, browser) -> Iterator[LiveServer]:  # noqa: ANN001
+    folder = tmp_path_factory.mktemp("e2e")
+    if os.environ.get("TEST_DATABASE_URL"):
+        from tests.conftest import PostgresDatabases
+
+        databases = PostgresDatabases(os.environ["TEST_DATABASE_URL"])
+        database_url = databases.create("admin_e2e")
+    else:
+        databases = None
+        database_url = f"sqlite:///{folder}/e2e.db"
+    extra = {"INITIAL_ADMIN_EMAIL": ADMIN[0], "INITIAL_ADMIN_PASSWORD": ADMIN[1],
+             "SECRET_KEY": "e2e-secret-key-0123456789-abcdefghijklmnop"}
+    try:
+        with running_server(database_url, folder, **extra) as (url, _process, _log):
+            server = LiveServer(url=url, database_url=database_url, env=serve_env(database_url, **extra))
+            server.cli("create-user", EDITOR[0], "--role", "editor", "--password-stdin", stdin=EDITOR[1] + "\n")
+            server.cli("create-user", VIEWER[0], "--role", "viewer", "--password-stdin", stdin=VIEWER[1] + "\n")
+            server.cli("demo-data", "--tasks", "120", "--seed", "7")
+            yield server
+    finally:
+        if databases is not None:
+            databases.drop_all()
+
+
+@dataclass
+class BrowserEvents:
+    console_errors: list[str] = field(default_factory=list)
+    failed_requests: list[str] = field(default_factory=list)
+
+    def console(self, message) -> None:  # noqa: ANN001
+        # A page answered 4xx on purpose (a refused login) is logged as "Failed to load
+        # resource"; sub-resources are checked by status in response() instead.
+        if message.type == "error" and not message.text.startswith("Failed to load resource"):
+            self.console_errors.append(message.text)
+
+    def response(self, response) -> None:  # noqa: ANN001
+        if response.request.resource_type != "document" and response.status >= 400:
+            self.failed_requests.append(f"{response.status} {response.url}")
+
+    def request_failed(self, request) -> None:  # noqa: ANN001
+        # ERR_ABORTED is the browser cancelling a load because the test navigated on.
+        if "ERR_ABORTED" not in (request.failure or ""):
+            self.failed_requests.append(f"{request.url} {request.failure}")
+
+    def problems(self) -> list[str]:
+        return self.console_errors + self.failed_requests
+
+
+@pytest.fixture
+def events() -> BrowserEvents:
+    return BrowserEvents()
+
+
+@pytest.fixture
+def page(browser, live_server: LiveServer, events: BrowserEvents, request: pytest.FixtureRequest):  # noqa: ANN001, ANN201
+    context = browser.new_context(base_url=live_server.url, accept_downloads=True,
+                                  viewport={"width": 1400, "height": 900})
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    page.on("console", lambda msg: events.console(msg))
+    page.on("pageerror", lambda exc: events.console_errors.append(str(exc)))
+    page.on("requestfailed", lambda req: events.request_failed(req))
+    page.on("response", lambda response: events.response(response))
+    yield page
+    report = getattr(request.node, "report_call", None)
+    if report is not None and report.failed:
+        folder = ARTIFACTS / re.sub(r"[^\w.-]+", "_", request.node.name)
+        folder.mkdir(parents=True, exist_ok=True)
+        for index, open_page in enumerate(context.pages):
+            open_page.screenshot(path=str(folder / f"page{index}.png"), full_page=True)
+            (folder / f"page{index}.html").write_text(open_page.content())
+        print(f"\nbrowser evidence saved in {folder}")
+    context.close()
+
+
+@pytest.fixture
+def new_page(browser, live_server: LiveServer):  # noqa: ANN001, ANN201
+    """A second, independent browser (its own cookies): for two people at once."""
+    contexts = []
+
+    def make():  # noqa: ANN202
+        context = browser.new_context(base_url=live_server.url, viewport={"width": 1400, "height": 900})
+        context.set_default_timeout(10_000)
+        contexts.append(context)
+        return context.new_page()
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def shoot(request: pytest.FixtureRequest):  # noqa: ANN201
+    """shoot(page, "name") writes DIR/name.png when --screenshots DIR was given."""
+    target = request.config.getoption("--screenshots")
+
+    def take(page, name: str) -> None:  # noqa: ANN001
+        if target:
+            Path(target).mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(Path(target) / f"{name}.png"), full_page=False)
+
+    return take
+
+
+def login(page, who: tuple[str, str]) -> None:  # noqa: ANN001
+    page.goto("/admin/login")
+    page.fill("#username", who[0])
+    page.fill("#password", who[1])
+    page.click("button[type=submit]")
+    page.wait_for_url(re.compile(r".*/admin/(?!login).*"))
