@@ -33,7 +33,8 @@ def _engine_for(settings):  # noqa: ANN001, ANN202
     """An engine whose database answers, or a one-line CommandError."""
     from sqlalchemy import text
 
-    engine = build_engine(settings)
+    # Commands are not requests: no request-sized statement timeout (migrations, demo data).
+    engine = build_engine(settings.model_copy(update={"db_statement_timeout_ms": 0}))
     try:
         with engine.connect() as connection:
             connection.execute(text("SELECT 1"))
@@ -96,8 +97,20 @@ def cmd_serve(args: argparse.Namespace) -> int:
         server_header=False,
         proxy_headers=False,
         timeout_graceful_shutdown=args.graceful_timeout,
+        log_config=_log_config(),
     )
     return 0
+
+
+def _log_config() -> dict:
+    """uvicorn's logging, with the app's own records (failures, request ids) beside its own."""
+    import copy
+
+    from uvicorn.config import LOGGING_CONFIG
+
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config["loggers"]["admin_app"] = {"handlers": ["default"], "level": "INFO", "propagate": False}
+    return config
 
 
 def cmd_migrate(_args: argparse.Namespace) -> int:

@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import partial
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
+from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session
 
 from admin_app.settings import Settings
+
+
+APPLICATION_NAME = "admin-app"  # shows in pg_stat_activity
 
 
 class DatabaseURLError(ValueError):
@@ -72,7 +79,7 @@ def build_engine(settings: Settings) -> Engine:
         )
         event.listen(engine, "connect", _set_sqlite_pragmas)
         return engine
-    return create_engine(
+    engine = create_engine(
         url,
         echo=settings.db_echo,
         pool_size=settings.db_pool_size,
@@ -80,11 +87,84 @@ def build_engine(settings: Settings) -> Engine:
         pool_timeout=settings.db_pool_timeout,
         pool_recycle=settings.db_pool_recycle,
         pool_pre_ping=settings.db_pool_pre_ping,
+        # Only startup parameters PgBouncer (Neon's pooler) accepts: no `options`.
         connect_args={
             "connect_timeout": settings.db_connect_timeout,
-            "application_name": "admin-app",
+            "application_name": APPLICATION_NAME,
         },
     )
+    if settings.db_statement_timeout_ms:
+        event.listen(engine, "begin", partial(_limit_transaction, settings.db_statement_timeout_ms))
+    return engine
+
+
+def _limit_transaction(milliseconds: int, connection: Connection) -> None:
+    # Local to the transaction, not a session SET or a startup option: right behind
+    # PgBouncer in transaction mode, where consecutive transactions share no session.
+    _set_local_timeout(connection, milliseconds)
+
+
+def _set_local_timeout(connection: Connection, value: int | str) -> None:
+    connection.exec_driver_sql(
+        "SELECT set_config('statement_timeout', %(value)s, true)", {"value": str(value)}
+    )
+
+
+def set_statement_timeout(db: OrmSession | Connection, milliseconds: int) -> None:
+    """Set the statement timeout (ms, 0 = none) until the current transaction ends (PostgreSQL)."""
+    connection = db.connection() if isinstance(db, OrmSession) else db
+    if connection.dialect.name == "postgresql":
+        _set_local_timeout(connection, milliseconds)
+
+
+@contextmanager
+def statement_timeout(db: OrmSession | Connection, milliseconds: int) -> Iterator[None]:
+    """Give the statements in the block another timeout (ms, 0 = none), in this transaction only.
+
+    For work known to be long, such as an export (EXPORT_STATEMENT_TIMEOUT_MS). PostgreSQL
+    only; elsewhere a no-op. On success the previous timeout is back in force; on an error
+    the transaction is lost anyway and its rollback resets the timeout.
+    """
+    connection = db.connection() if isinstance(db, OrmSession) else db
+    if connection.dialect.name != "postgresql":
+        yield
+        return
+    previous = connection.exec_driver_sql("SELECT current_setting('statement_timeout')").scalar_one()
+    _set_local_timeout(connection, milliseconds)
+    yield
+    _set_local_timeout(connection, previous)
+
+
+class InFlight:
+    """The connections an engine has lent out, so that shutdown can cancel what still runs."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._lock = threading.Lock()
+        self._connections: set[object] = set()
+        event.listen(engine, "checkout", self._checkout)
+        event.listen(engine, "checkin", self._checkin)
+
+    def _checkout(self, dbapi_connection, _record, _proxy) -> None:  # noqa: ANN001
+        with self._lock:
+            self._connections.add(dbapi_connection)
+
+    def _checkin(self, dbapi_connection, _record) -> None:  # noqa: ANN001
+        with self._lock:
+            self._connections.discard(dbapi_connection)
+
+    def cancel(self) -> int:
+        """Cancel the statement running on each lent-out connection; returns how many were lent out."""
+        with self._lock:
+            connections = list(self._connections)
+        for connection in connections:
+            # psycopg2 cancels through a separate request to the server; sqlite3 interrupts.
+            stop = getattr(connection, "cancel", None) or getattr(connection, "interrupt", None)
+            if stop is not None:
+                try:
+                    stop()
+                except Exception:  # noqa: BLE001  (already closed: nothing to cancel)
+                    pass
+        return len(connections)
 
 
 def build_session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -9,7 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from admin_app.config import load_settings
-from admin_app.db import build_engine, build_session_factory
+from admin_app.db import InFlight, build_engine, build_session_factory
 from admin_app.errors import ServiceError
 from admin_app.settings import Settings
 from auth.authenticator import Authenticator
@@ -41,12 +41,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the ASGI app; nothing is created at import time."""
     settings = settings or load_settings()
     engine = build_engine(settings)
+    in_flight = InFlight(engine)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         try:
             yield
         finally:
+            # The server runs this once in-flight requests are done or the graceful timeout
+            # is over: whatever still runs is cancelled, so its transaction rolls back whole.
+            in_flight.cancel()
             engine.dispose()
 
     app = FastAPI(
@@ -88,15 +92,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(audit_api.router)
 
     from admin_app.admin import build_admin, inline_script_hashes
+    from admin_app.failures import ErrorResponseMiddleware
     from admin_app.middleware import (
         BodySizeLimitMiddleware,
         CSRFMiddleware,
         SecurityHeadersMiddleware,
     )
+    from admin_app.request_id import RequestIdMiddleware
 
-    build_admin(app, engine, authenticator)
+    admin = build_admin(app, engine, authenticator)
+    # SQLAdmin is a mounted Starlette app whose own error middleware would answer a bare
+    # 500 before ours saw the exception: the same middleware goes inside it as well.
+    admin.admin.add_middleware(ErrorResponseMiddleware)
 
-    # Added last = outermost: headers wrap everything, CSRF runs before any body is read.
+    # Added last = outermost: the request id and headers wrap everything, failures are
+    # answered inside them, CSRF runs before any body is read.
     app.add_middleware(
         BodySizeLimitMiddleware,
         limit=settings.max_body_bytes,
@@ -106,6 +116,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         CSRFMiddleware,
         cookie_names=[auth_config.session_cookie, "admin_flash", "__Host-admin_flash"],
     )
+    app.add_middleware(ErrorResponseMiddleware)
     app.add_middleware(
         SecurityHeadersMiddleware,
         csp=content_security_policy(inline_script_hashes()),
@@ -114,4 +125,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         static_prefixes=("/admin/statics/", "/admin/assets/"),
         docs_prefix="/api/docs",
     )
+    app.add_middleware(RequestIdMiddleware)
     return app

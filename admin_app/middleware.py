@@ -103,7 +103,7 @@ class BodySizeLimitMiddleware:
             if msg["type"] == "http.request":
                 received += len(msg.get("body", b""))
                 if received > limit:
-                    raise _TooLarge
+                    raise BodyTooLarge(message)
             return msg
 
         async def tracking_send(msg: Message) -> None:
@@ -114,13 +114,13 @@ class BodySizeLimitMiddleware:
 
         try:
             await self.app(scope, limited_receive, tracking_send)
-        except _TooLarge:
+        except BodyTooLarge:
             if not started:
                 await _refuse(scope, send, 413, message)
 
 
-class _TooLarge(Exception):
-    pass
+class BodyTooLarge(Exception):
+    """Raised from `receive` once a streamed body passes the limit (an app may see it first)."""
 
 
 class SecurityHeadersMiddleware:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import tempfile
 from enum import Enum
 from pathlib import Path
 from typing import Annotated
@@ -35,6 +36,8 @@ class Settings(BaseSettings):
     db_pool_recycle: int = Field(default=1800, ge=-1)
     db_pool_pre_ping: bool = True
     db_connect_timeout: int = Field(default=5, ge=1)
+    db_statement_timeout_ms: int = Field(default=15_000, ge=0)
+    export_statement_timeout_ms: int = Field(default=120_000, ge=0)
 
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
     import_max_bytes: int = Field(default=20 * 1024 * 1024, ge=1024)
@@ -87,12 +90,17 @@ class Settings(BaseSettings):
         except FileNotFoundError:
             pass
         key = secrets.token_urlsafe(48)
+        # Written aside, then linked into place: a process starting at the same moment
+        # sees either no file or the whole key, never an empty one.
+        fd, draft = tempfile.mkstemp(dir=path.parent, prefix=".admin_app_secret_key.")
         try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as handle:
+                handle.write(key + "\n")
+            os.link(draft, path)
         except FileExistsError:  # another process won the race: use its key
             return path.read_text().strip()
-        with os.fdopen(fd, "w") as handle:
-            handle.write(key + "\n")
+        finally:
+            os.unlink(draft)
         return key
 
     def dev_secret_path(self) -> Path:

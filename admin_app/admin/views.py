@@ -5,12 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from sqladmin import ModelView
+from sqlalchemy.exc import SQLAlchemyError
 from wtforms import BooleanField, Form, PasswordField, SelectField, StringField, validators
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
 from admin_app.audit import bind_actor
 from admin_app.errors import InvalidInput, ServiceError
+from admin_app.failures import DatabaseUnavailable, database_failure
 from admin_app.services import tasks as task_service
 from admin_app.services import users as user_service
 from admin_app.services.actor import Actor
@@ -32,11 +34,17 @@ class ServiceBackedView(ModelView):
             try:
                 result = work(db, actor)
                 db.commit()
+                if result is not None:
+                    db.refresh(result)
             except ServiceError:
                 db.rollback()
                 raise
-            if result is not None:
-                db.refresh(result)
+            except SQLAlchemyError as exc:
+                # SQLAdmin shows str() of a failed save on the form: words, not SQL.
+                failure = database_failure(exc)
+                if failure is None:
+                    raise
+                raise DatabaseUnavailable(failure) from exc
             return result
 
 

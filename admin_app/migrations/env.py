@@ -7,6 +7,7 @@ from sqlalchemy import text
 from sqlmodel import SQLModel
 
 import models  # noqa: F401  (registers every table on SQLModel.metadata)
+from admin_app.db import set_statement_timeout
 from admin_app.migrate import MIGRATION_LOCK_KEY, autogenerate_options
 
 config = context.config
@@ -45,6 +46,8 @@ def _run(connection) -> None:  # noqa: ANN001
         if connection.dialect.name == "postgresql":
             # Transaction-level: released at commit, safe behind PgBouncer in transaction mode.
             connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+            # A migration may rewrite a big table: no request-sized statement timeout here.
+            set_statement_timeout(connection, 0)
         context.configure(
             connection=connection,
             target_metadata=target_metadata,
