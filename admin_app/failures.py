@@ -8,6 +8,7 @@ page under /admin.
 
 from __future__ import annotations
 
+import asyncio
 import html
 import json
 import logging
@@ -47,6 +48,10 @@ TOO_SLOW = Failure(
     503, "Database too slow",
     "The database did not answer in time (statement timeout). Try again, or ask for less.",
     RETRY_AFTER_SECONDS,
+)
+SHUTTING_DOWN = Failure(
+    503, "Shutting down",
+    "The server is shutting down and stopped this request. Try again.", RETRY_AFTER_SECONDS,
 )
 INTERNAL = Failure(500, "Internal server error", "Internal server error")
 
@@ -100,20 +105,25 @@ class ErrorResponseMiddleware:
 
         try:
             await self.app(scope, receive, tracking_send)
+            return
         except Exception as exc:  # noqa: BLE001  (this is the place that handles them all)
-            failure = failure_for(exc)
-            rid = request_id(scope)
-            if failure.status >= 500:
-                logger.log(
-                    logging.ERROR if failure.status == 500 else logging.WARNING,
-                    "%s %s answered %d (%s), request id %s",
-                    scope["method"], scope["path"], failure.status, failure.title, rid,
-                    exc_info=exc,
-                )
-            # Not re-raised: that would log it again. Once a response has started there
-            # is nothing more to say; the server closes the incomplete response.
-            if not started:
-                await self._respond(scope, send, failure, rid)
+            error, failure = exc, failure_for(exc)
+        except asyncio.CancelledError as exc:
+            # The server gave up on this request: its graceful shutdown timeout is over.
+            # The task ends here either way; a re-raise would only be logged a second time.
+            error, failure = exc, SHUTTING_DOWN
+        rid = request_id(scope)
+        if failure.status >= 500:
+            logger.log(
+                logging.ERROR if failure.status == 500 else logging.WARNING,
+                "%s %s answered %d (%s), request id %s",
+                scope["method"], scope["path"], failure.status, failure.title, rid,
+                exc_info=error,
+            )
+        # Not re-raised: that would log it again. Once a response has started there is
+        # nothing more to say; the server closes the incomplete response.
+        if not started:
+            await self._respond(scope, send, failure, rid)
 
     async def _respond(self, scope: Scope, send: Send, failure: Failure, rid: str) -> None:
         if scope["path"].startswith(self.html_prefix):

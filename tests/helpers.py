@@ -32,6 +32,24 @@ def serve_env(database_url: str, **extra: str) -> dict[str, str]:
 @contextmanager
 def running_server(database_url: str, cwd: Path, *args: str, **extra_env: str):
     """Start `admin-app serve` on a free port; yield (base_url, process, output file)."""
+    with running_servers(1, database_url, cwd, *args, **extra_env) as [server]:
+        yield server
+
+
+@contextmanager
+def running_servers(count: int, database_url: str, cwd: Path, *args: str, **extra_env: str):
+    """Start `count` serve processes at once (each on its own port); yield their triples."""
+    servers = [_start(database_url, cwd, args, extra_env) for _ in range(count)]
+    try:
+        for base, process, log_path in servers:
+            _wait_until_up(base, process, log_path)
+        yield servers
+    finally:
+        for _base, process, _log in servers:
+            _stop(process)
+
+
+def _start(database_url: str, cwd: Path, args: tuple[str, ...], extra_env: dict[str, str]):  # noqa: ANN202
     port = free_port()
     log_path = cwd / f"serve-{port}.log"
     with open(log_path, "w") as log:
@@ -39,26 +57,29 @@ def running_server(database_url: str, cwd: Path, *args: str, **extra_env: str):
             [sys.executable, "-m", "admin_app", "serve", "--port", str(port), *args],
             cwd=cwd, env=serve_env(database_url, **extra_env), stdout=log, stderr=subprocess.STDOUT,
         )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"serve exited {process.returncode}:\n{log_path.read_text()}")
-            try:
-                if httpx.get(base + "/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"serve did not answer:\n{log_path.read_text()}")
-            time.sleep(0.1)
-        yield base, process, log_path
-    finally:
-        if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+    return f"http://127.0.0.1:{port}", process, log_path
+
+
+def _wait_until_up(base: str, process: subprocess.Popen, log_path: Path) -> None:
+    deadline = time.monotonic() + 30
+    while True:
+        if process.poll() is not None:
+            raise RuntimeError(f"serve exited {process.returncode}:\n{log_path.read_text()}")
+        try:
+            if httpx.get(base + "/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"serve did not answer:\n{log_path.read_text()}")
+        time.sleep(0.1)
+
+
+def _stop(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()

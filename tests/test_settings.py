@@ -69,3 +69,26 @@ def test_env_example_lists_every_setting(project_root) -> None:  # noqa: ANN001
     names = {line.split("=")[0].lstrip("# ").strip() for line in text.splitlines() if "=" in line}
     missing = {name.upper() for name in Settings.model_fields} - names
     assert not missing, f".env.example lacks {sorted(missing)}"
+
+
+def test_processes_starting_together_all_get_the_same_whole_development_key(tmp_path) -> None:  # noqa: ANN001
+    import threading
+
+    for attempt in range(30):
+        folder = tmp_path / str(attempt)
+        folder.mkdir()
+        settings = Settings(_env_file=None, database_url=f"sqlite:///{folder}/app.db")
+        barrier = threading.Barrier(8)
+        keys: list[str] = []
+
+        def start() -> None:
+            barrier.wait()
+            keys.append(settings.secret_key_value())  # noqa: B023
+
+        threads = [threading.Thread(target=start) for _ in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert len(set(keys)) == 1 and len(keys[0]) >= 32, keys
+        assert [p.name for p in folder.iterdir()] == [".admin_app_secret_key"]  # no drafts left

@@ -42,7 +42,7 @@ def pg_url(pg_migrated: str) -> str:
 @pytest.fixture
 def pg_superuser(pg_url: str) -> Iterator:
     """A plain engine on the test database (not the app's: its own application_name)."""
-    engine = create_engine(normalize_database_url(pg_url), isolation_level="AUTOCOMMIT")
+    engine = create_engine(normalize_database_url(pg_url))
     yield engine
     engine.dispose()
 

@@ -48,6 +48,7 @@ def test_an_outage_is_503_everywhere_and_the_next_requests_after_it_succeed(pg_u
         page = client.get("/admin/task/list")
         ready = client.get("/readyz")
         assert time.monotonic() - started < 5  # refused at once, not hung
+        assert client.get("/healthz").status_code == 200  # alive: no restart wanted
 
         for response in (api, me):
             assert response.status_code == 503, response.text
@@ -78,7 +79,7 @@ def test_connections_the_server_kills_cost_no_failed_request(pg_url, pg_superuse
         pids = app_backends(pg_superuser, pg_url)
         assert len(pids) >= 3
 
-        with pg_superuser.connect() as admin:  # what an idle timeout or a suspended compute does
+        with pg_superuser.begin() as admin:  # what an idle timeout or a suspended compute does
             for pid in pids:
                 admin.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
         deadline = time.monotonic() + 5

@@ -79,7 +79,7 @@ def test_a_request_stuck_past_the_timeout_is_a_503_and_changes_nothing(pg_url, p
 
 def test_an_admin_save_stuck_past_the_timeout_says_so_without_sql(pg_url, pg_superuser) -> None:  # noqa: ANN001
     add_user(pg_url, "ops@example.com")
-    with pg_superuser.connect() as conn:
+    with pg_superuser.begin() as conn:
         task_id = conn.execute(
             text("INSERT INTO task (title, status, priority, version, created_at, updated_at) "
                  "VALUES ('Old title', 'pending', 1, 1, now(), now()) RETURNING id")
