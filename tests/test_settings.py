@@ -81,11 +81,11 @@ def test_processes_starting_together_all_get_the_same_whole_development_key(tmp_
         barrier = threading.Barrier(8)
         keys: list[str] = []
 
-        def start() -> None:
+        def start(settings: Settings, barrier: threading.Barrier, keys: list[str]) -> None:
             barrier.wait()
-            keys.append(settings.secret_key_value())  # noqa: B023
+            keys.append(settings.secret_key_value())
 
-        threads = [threading.Thread(target=start) for _ in range(8)]
+        threads = [threading.Thread(target=start, args=(settings, barrier, keys)) for _ in range(8)]
         for thread in threads:
             thread.start()
         for thread in threads:
