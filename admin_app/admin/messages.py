@@ -47,12 +47,28 @@ def _clean(msg: str) -> str:
     return msg.removeprefix("Value error, ").removeprefix("Assertion failed, ")
 
 
+def _message(err: dict) -> str:
+    kind, ctx = err.get("type", ""), err.get("ctx") or {}
+    # Length limits on text read better in words than in pydantic's generic terms.
+    if kind in ("too_short", "string_too_short") and isinstance(err.get("input"), str):
+        return "must not be blank" if ctx.get("min_length") == 1 else (
+            f"must be at least {ctx.get('min_length')} characters"
+        )
+    if kind in ("too_long", "string_too_long") and isinstance(err.get("input"), str):
+        return f"must be at most {ctx.get('max_length')} characters"
+    if kind == "greater_than_equal":
+        return f"must be at least {ctx.get('ge')}"
+    if kind == "less_than_equal":
+        return f"must be at most {ctx.get('le')}"
+    return _clean(err.get("msg", "invalid"))
+
+
 def field_errors(exc: ValidationError) -> list[tuple[str, str]]:
     """(field, message) for each error of a pydantic validation."""
     result = []
     for err in exc.errors():
         loc = [str(part) for part in err.get("loc", ()) if not isinstance(part, int)]
-        result.append((loc[0] if loc else "", _clean(err.get("msg", "invalid"))))
+        result.append((loc[0] if loc else "", _message(err)))
     return result
 
 
@@ -98,9 +114,11 @@ def staff_errors() -> Iterator[None]:
     except StaffError:
         raise
     except ServiceError as exc:
-        raise StaffError(service_message(exc), exc.status_code) from exc
+        # Pages answer bad input with 400, as SQLAdmin's forms do (the API says 422).
+        status_code = 400 if exc.status_code == 422 else exc.status_code
+        raise StaffError(service_message(exc), status_code) from exc
     except ValidationError as exc:
-        raise StaffError(validation_message(exc), 422) from exc
+        raise StaffError(validation_message(exc), 400) from exc
     except StaleDataError as exc:
         raise StaffError(STALE, Conflict.status_code) from exc
     except IntegrityError as exc:

@@ -34,7 +34,7 @@ from admin_app.services import tasks as task_service
 from admin_app.services import users as user_service
 from admin_app.services.actor import Actor
 from admin_app.services.tasks import escape_like, filter_conditions
-from models import Role, Task, User
+from models import Role, Task, TaskCreate, TaskUpdate, User
 from models.task_filter import TaskFilter
 
 
@@ -242,10 +242,12 @@ class TaskAdmin(ServiceBackedView, model=Task):
         return buttons
 
     # --- create, edit, delete: through the task service ----------------------------------
+    # The payload is validated by TaskCreate/TaskUpdate (as the API does); staff_errors
+    # words every error of it for the form.
     async def insert_model(self, request: Request, data: dict) -> Any:
         def work(db, actor):  # noqa: ANN001, ANN202
             payload = _task_payload(data)
-            return task_service.create_task(db, task_service.validate_create(payload), actor=actor)
+            return task_service.create_task(db, TaskCreate.model_validate(payload), actor=actor)
 
         return await run_in_threadpool(self._run, request, work)
 
@@ -254,7 +256,7 @@ class TaskAdmin(ServiceBackedView, model=Task):
             payload = _task_payload(data)
             task = task_service.get_task(db, int(pk))
             return task_service.update_task(
-                db, task, task_service.validate_update(payload), actor=actor
+                db, task, TaskUpdate.model_validate(payload), actor=actor
             )
 
         return await run_in_threadpool(self._run, request, work)
