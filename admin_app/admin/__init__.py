@@ -10,9 +10,9 @@ from pathlib import Path
 
 import anyio
 from fastapi import FastAPI
-from sqlalchemy import Engine
 from sqladmin import Admin
 from sqladmin.authentication import login_required
+from sqlalchemy import Engine
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Mount, Route

@@ -14,7 +14,6 @@ from admin_app.services.tasks import BulkSet
 from auth.sessions import end_user_sessions
 from models import TaskStatus, User, UserUpdate
 
-
 # --- tasks: one UPDATE or DELETE whatever the number of rows -------------------------------
 
 def _update(db: Session, run: BulkRun, target: BulkTarget, changes: BulkSet) -> int:

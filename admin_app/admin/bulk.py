@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import anyio
-from sqlmodel import Session
 from sqladmin import Flash, ModelView
+from sqlmodel import Session
 from starlette import status
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException

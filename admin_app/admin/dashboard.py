@@ -67,6 +67,7 @@ def dashboard(session_factory: sessionmaker[Session], today: date) -> dict[str, 
             ).scalars()
         )
     return {
+        "title": "Dashboard",
         "statuses": statuses,
         "attention": attention,
         "latest": latest,

@@ -85,7 +85,7 @@ def json_chunks(columns: Sequence[ExportColumn], batches: Iterator[Sequence[Any]
     for rows in batches:
         parts = []
         for row in rows:
-            item = json.dumps(dict(zip(keys, map(iso, row))), ensure_ascii=False)
+            item = json.dumps(dict(zip(keys, map(iso, row), strict=True)), ensure_ascii=False)
             parts.append(("\n" if first else ",\n") + item)
             first = False
         yield "".join(parts)

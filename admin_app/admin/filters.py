@@ -11,9 +11,9 @@ from collections.abc import Callable
 from typing import Any
 
 import anyio
+from sqladmin.filters import StaticValuesFilter
 from sqlalchemy import select
 from sqlalchemy.sql.expression import Select
-from sqladmin.filters import StaticValuesFilter
 from starlette.requests import Request
 
 from models import Task, TaskStatus, User

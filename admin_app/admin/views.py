@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any, ClassVar
+from urllib.parse import urlencode
 
 import anyio
 from sqladmin import action, expose
@@ -70,6 +71,8 @@ class ServiceBackedView(BulkActionsMixin):
                 db.refresh(result)
             return result
 
+    export_columns: ClassVar[list[ExportColumn]] = []
+
     async def export_statement(self, request: Request) -> Select:
         """The list's rows as the current search, filters and sort select them."""
         stmt = self.list_query(request)
@@ -80,8 +83,6 @@ class ServiceBackedView(BulkActionsMixin):
         stmt = self.sort_query(stmt, request)
         search = request.query_params.get("search")
         return self.search_query(stmt=stmt, term=search) if search else stmt
-
-    export_columns: ClassVar[list[ExportColumn]] = []
 
     async def get_model_objects(self, request: Request, limit: int | None = 0) -> Any:
         """For SQLAdmin's export route: the statement to stream, not a list of every row."""
@@ -168,6 +169,9 @@ class TaskAdmin(ServiceBackedView, model=Task):
     page_size_options = [25, 50, 100, 500]
     export_columns = TASK_EXPORT
     can_import = False  # replaced by import-csv below: validated by TaskCreate, inserted set-wise
+    # SQLAdmin deletes from a modal, row by row; the "Delete" action (in the list and on
+    # the details page) asks on its own page and deletes in one statement.
+    can_delete = False
     bulk_noun = ("task", "tasks")
     bulk_all_matching = True
     # Below this many rows (by the planner's estimate) an exact count is cheap enough.
@@ -241,7 +245,7 @@ class TaskAdmin(ServiceBackedView, model=Task):
             buttons.append(("Import CSV", str(request.url_for("admin:view-task-import_csv"))))
         return buttons
 
-    # --- create, edit, delete: through the task service ----------------------------------
+    # --- create and edit: through the task service ---------------------------------------
     # The payload is validated by TaskCreate/TaskUpdate (as the API does); staff_errors
     # words every error of it for the form.
     async def insert_model(self, request: Request, data: dict) -> Any:
@@ -261,18 +265,7 @@ class TaskAdmin(ServiceBackedView, model=Task):
 
         return await run_in_threadpool(self._run, request, work)
 
-    async def delete_model(self, request: Request, pk: Any) -> None:
-        def work(db, actor):  # noqa: ANN001, ANN202
-            task_service.delete_task(db, task_service.get_task(db, int(pk)), actor=actor)
-
-        await run_in_threadpool(self._run, request, work)
-
     # --- bulk actions (bulk.py: GET asks, POST does) -------------------------------------
-    def _can_delete_any(self, request: Request) -> bool:
-        # SQLAdmin's "Delete selected items" deletes row by row from a modal; the
-        # "Delete" action below asks on its own page and deletes in one statement.
-        return False
-
     def bulk_filter(self, request: Request) -> TaskFilter:
         return task_filter(request.query_params)
 
@@ -326,7 +319,7 @@ class TaskAdmin(ServiceBackedView, model=Task):
     async def unassign(self, request: Request) -> Response:
         return await self.run_bulk(request, acts.UNASSIGN)
 
-    @action("delete-tasks", acts.DELETE.title, add_in_detail=False)
+    @action("delete-tasks", acts.DELETE.title)
     async def delete_tasks(self, request: Request) -> Response:
         return await self.run_bulk(request, acts.DELETE)
 
@@ -489,8 +482,6 @@ class UserAdmin(ServiceBackedView, model=User):
     def bulk_list_url(self, request: Request) -> str:
         base = str(request.url_for("admin:list", identity=self.identity))
         kept = [(k, v) for k, v in request.query_params.multi_items() if k != "pks"]
-        from urllib.parse import urlencode
-
         return f"{base}?{urlencode(kept)}" if kept else base
 
     @action("activate", acts.ACTIVATE.title)
