@@ -117,7 +117,8 @@ async def list_edit_page(view: TaskAdmin, request: Request) -> Response:
         ]
         return await _render(view, request, rows)
 
-    form = await request.form()
+    # Six fields a row, up to the biggest page size (Starlette's default allows 1,000).
+    form = await request.form(max_fields=8 * max(view.page_size_options) + 10)
     try:
         ids = [int(v) for v in form.getlist("row")]
     except ValueError as exc:

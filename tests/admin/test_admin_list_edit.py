@@ -111,3 +111,14 @@ def test_clearing_the_assignee_unassigns(editor, app, add_tasks, make_user) -> N
     form[f"assignee-{task_id}"] = [""]
     editor.post("/admin/task/list-edit", data=form, headers=ORIGIN)
     assert task_rows(app)[task_id].assignee_id is None
+
+
+def test_a_page_of_500_rows_saves_in_one_go(editor, app, add_tasks) -> None:  # noqa: ANN001
+    ids = add_tasks(500)
+    form = form_of(editor.get("/admin/task/list-edit?pageSize=500").text)
+    assert len(form["row"]) == 500
+    for task_id in ids:
+        form[f"priority-{task_id}"] = ["3"]
+    response = editor.post("/admin/task/list-edit?pageSize=500", data=form, headers=ORIGIN)
+    assert response.status_code == 303, response.text[:500]
+    assert {t.priority for t in task_rows(app).values()} == {3}
