@@ -4,12 +4,13 @@ set-based statements and events (logins, exports). Entries share the change's tr
 from __future__ import annotations
 
 import enum
+from contextvars import ContextVar
 from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import event, inspect, insert
 from sqlalchemy.orm import Session
-from starlette.requests import HTTPConnection
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from admin_app.services.actor import SYSTEM_ACTOR, Actor
 from models import ApiToken, AuditEntry, Task, User
@@ -22,27 +23,46 @@ NOISE = frozenset({"updated_at", "version", "created_at", "last_login_at"})
 SECRETS = {"hashed_password": "password", "token_hash": None}
 
 
+# The HTTP request being served, whichever task or worker thread does the writing:
+# contextvars follow the request into run_in_threadpool.
+_current_scope: ContextVar[Scope | None] = ContextVar("audit_scope", default=None)
+
+
+class AuditContextMiddleware:
+    """Makes the request being served known to the audit hook (who, and via admin or api)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        token = _current_scope.set(scope)
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            _current_scope.reset(token)
+
+
 def bind_actor(db: Session, actor: Actor) -> None:
+    """Name the actor explicitly (the CLI); web requests need nothing, see actor_of."""
     db.info["actor"] = actor
 
 
-def bind_request(db: Session, request: HTTPConnection, via: str) -> None:
-    """The actor is whoever the request turns out to be (resolved lazily, when it writes)."""
-    db.info["request"] = request
-    db.info["via"] = via
-
-
 def actor_of(db: Session) -> Actor:
+    """The explicit actor, else whoever the current request authenticated as."""
     actor = db.info.get("actor")
     if actor is not None:
         return actor
-    request = db.info.get("request")
-    if request is not None:
-        principal = getattr(request.state, "principal", None)
-        if principal is not None:
-            return Actor.from_principal(principal, via=db.info.get("via", "api"))
-        return Actor(user_id=None, label="anonymous", via=db.info.get("via", "api"))
-    return SYSTEM_ACTOR
+    scope = _current_scope.get()
+    if scope is None:
+        return SYSTEM_ACTOR
+    via = "admin" if scope["path"].startswith("/admin") else "api"
+    principal = scope.get("state", {}).get("principal")  # cached there by the Authenticator
+    if principal is not None:
+        return Actor.from_principal(principal, via=via)
+    return Actor(user_id=None, label="anonymous", via=via)
 
 
 def jsonable(value: Any) -> Any:

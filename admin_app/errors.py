@@ -27,3 +27,12 @@ class InvalidInput(ServiceError):
 
 class PermissionDenied(ServiceError):
     status_code = 403
+
+
+class RowErrors(InvalidInput):
+    """Several rows refused at once: `errors` maps each row's key to why (nothing was saved)."""
+
+    def __init__(self, errors: dict) -> None:  # noqa: ANN001
+        count = len(errors)
+        super().__init__(f"{count} row{'s' if count != 1 else ''} could not be saved; nothing was saved.")
+        self.errors = errors

@@ -125,5 +125,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         static_prefixes=("/admin/statics/", "/admin/assets/"),
         docs_prefix="/api/docs",
     )
+    app.add_middleware(audit.AuditContextMiddleware)
     app.add_middleware(RequestIdMiddleware)
     return app

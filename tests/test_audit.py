@@ -44,7 +44,8 @@ def test_admin_form_changes_are_recorded_with_old_and_new(app, client) -> None: 
     [task_id] = [t.entity_id for t in _entries(app, entity="task", action="create")]
     client.post(f"/admin/task/edit/{task_id}", headers=ORIGIN,
                 data={"title": "Renamed", "status": "done", "priority": "2"})
-    client.delete(f"/admin/task/delete?pks={task_id}", headers=ORIGIN)
+    client.post("/admin/task/action/delete-tasks", headers=ORIGIN,
+                data={"pks": task_id, "scope": "selected"})
     create, update, delete = _entries(app, entity="task")
     assert (create.action, update.action, delete.action) == ("create", "update", "delete")
     assert {e.via for e in (create, update, delete)} == {"admin"}

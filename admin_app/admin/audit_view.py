@@ -6,9 +6,10 @@ import json
 from typing import Any
 
 from markupsafe import Markup, escape
-from sqladmin import ModelView
 from sqladmin.filters import OperationColumnFilter, StaticValuesFilter
 
+from admin_app.admin.export import ExportColumn
+from admin_app.admin.views import ServiceBackedView
 from models import AuditEntry
 
 ACTIONS = [
@@ -32,7 +33,21 @@ def _changes(model: Any, _name: str) -> Markup:
     return Markup("<br>".join(lines))
 
 
-class AuditEntryAdmin(ModelView, model=AuditEntry):
+AUDIT_EXPORT = [
+    ExportColumn("ID", "id", AuditEntry.id),
+    ExportColumn("When", "at", AuditEntry.at),
+    ExportColumn("Actor id", "actor_id", AuditEntry.actor_id),
+    ExportColumn("Actor", "actor", AuditEntry.actor_label),
+    ExportColumn("Via", "via", AuditEntry.via),
+    ExportColumn("Action", "action", AuditEntry.action),
+    ExportColumn("Entity", "entity", AuditEntry.entity),
+    ExportColumn("Entity id", "entity_id", AuditEntry.entity_id),
+    ExportColumn("Changes", "changes", AuditEntry.changes),
+    ExportColumn("Details", "details", AuditEntry.details),
+]
+
+
+class AuditEntryAdmin(ServiceBackedView, model=AuditEntry):
     name = "Audit entry"
     name_plural = "Audit log"
     icon = "fa-solid fa-clock-rotate-left"
@@ -68,3 +83,4 @@ class AuditEntryAdmin(ModelView, model=AuditEntry):
     ]
     page_size = 50
     page_size_options = [25, 50, 100, 500]
+    export_columns = AUDIT_EXPORT

@@ -16,10 +16,7 @@ from auth.principal import Principal
 
 
 def get_db(request: Request) -> Iterator[Session]:
-    from admin_app.audit import bind_request
-
     with request.app.state.session_factory() as session:
-        bind_request(session, request, via="api")  # the audit trail's actor
         yield session
 
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from pydantic import ConfigDict, Field, ValidationError
-from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy import ColumnElement, func, insert, or_, select
 from sqlmodel import Session, SQLModel
 
-from admin_app.audit import audited_bulk_delete, audited_bulk_update
-from admin_app.errors import InvalidInput, NotFound
+from admin_app.audit import audited_bulk_create, audited_bulk_delete, audited_bulk_update, record
+from admin_app.errors import InvalidInput, NotFound, RowErrors
 from admin_app.services.actor import Actor
 from admin_app.services.versions import check_version, flush_checking_version
 from admin_app.services.users import first_error
@@ -177,3 +177,81 @@ def count_tasks(db: Session, spec: TaskFilter) -> int:
     return db.execute(
         select(func.count()).select_from(Task).where(*filter_conditions(spec))
     ).scalar_one()
+
+
+# --- many tasks at once, each with its own values ----------------------------------------
+
+def existing_user_ids(db: Session, ids: set[int]) -> set[int]:
+    """Which of these user ids exist (one query)."""
+    if not ids:
+        return set()
+    return set(db.execute(select(User.id).where(User.id.in_(ids))).scalars())
+
+
+def update_many_tasks(
+    db: Session, changes: dict[int, TaskUpdate], *, actor: Actor
+) -> list[Task]:
+    """Apply validated changes to several tasks, all or none; returns the changed ones.
+
+    One query loads the tasks, one checks the assignees. A task that is gone, was changed
+    since `version` was read, or names an unknown assignee makes RowErrors (keyed by task
+    id) and nothing is flushed.
+    """
+    if len(changes) > MAX_BULK_IDS:
+        raise InvalidInput(f"ids: at most {MAX_BULK_IDS:,} per call")
+    tasks = {
+        t.id: t for t in db.execute(select(Task).where(Task.id.in_(list(changes)))).scalars()
+    }
+    wanted = {
+        c.assignee_id for c in changes.values()
+        if "assignee_id" in c.model_fields_set and c.assignee_id is not None
+    }
+    known = existing_user_ids(db, wanted)
+    errors: dict[int, str] = {}
+    for task_id, change in changes.items():
+        task = tasks.get(task_id)
+        if task is None:
+            errors[task_id] = f"Task {task_id} no longer exists."
+        elif change.version is not None and change.version != task.version:
+            errors[task_id] = "Changed by someone else since this page was loaded; reload it."
+        elif "assignee_id" in change.model_fields_set and change.assignee_id not in known | {None}:
+            errors[task_id] = f"assignee_id: no user with id {change.assignee_id}"
+    if errors:
+        raise RowErrors(errors)
+    for task_id, change in changes.items():
+        task = tasks[task_id]
+        values = change.model_dump(exclude_unset=True)
+        values.pop("version", None)
+        for field, value in values.items():
+            setattr(task, field, value)
+        task.apply_status_rules()
+    changed = [tasks[task_id] for task_id in changes if db.is_modified(tasks[task_id])]
+    db.flush()  # only the changed rows are written
+    return changed
+
+
+IMPORT_BATCH = 1000
+IMPORT_RECORDED = ("title", "description", "status", "priority", "assignee_id", "due_date")
+
+
+def import_tasks(db: Session, rows: list[TaskCreate], *, actor: Actor) -> int:
+    """Insert validated tasks set-wise (multi-row INSERTs, no per-row flush); the caller commits."""
+    wanted = {r.assignee_id for r in rows if r.assignee_id is not None}
+    missing = wanted - existing_user_ids(db, wanted)
+    if missing:
+        raise InvalidInput(f"assignee_id: no user with id {min(missing)}")
+    now = utcnow()
+    values = []
+    for row in rows:
+        data = row.model_dump()
+        data["status"] = TaskStatus(data["status"]).value
+        data.update(
+            created_by_id=actor.user_id, created_at=now, updated_at=now, version=1,
+            completed_at=now if data["status"] == TaskStatus.done.value else None,
+        )
+        values.append(data)
+    for start in range(0, len(values), IMPORT_BATCH):
+        ids = db.execute(insert(Task).returning(Task.id), values[start : start + IMPORT_BATCH]).scalars().all()
+        audited_bulk_create(db, Task, Task.id.in_(ids), IMPORT_RECORDED, actor)
+    record(db, "import", "task", details={"rows": len(values)}, actor=actor)
+    return len(values)

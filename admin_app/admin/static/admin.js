@@ -18,4 +18,36 @@
       postTo(link.href);
     }
   });
+
+  // Bulk actions open a confirmation page. SQLAdmin's own handler sends only the selected
+  // ids; this one also passes the list's search and filters, so the page can offer
+  // "all N matching". It runs in the capture phase, before SQLAdmin's handler.
+  function selectedIds() {
+    var ids = [];
+    document.querySelectorAll("input.select-box:checked").forEach(function (box) {
+      var hidden = box.parentElement.querySelector("input[type='hidden']");
+      if (hidden) {
+        ids.push(hidden.value);
+      }
+    });
+    return ids;
+  }
+
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest && event.target.closest("a[id^='action-custom-'][data-url]");
+    if (!link || link.id.indexOf("action-custom-modal-") === 0) {
+      return;
+    }
+    event.preventDefault();
+    event.stopImmediatePropagation();
+    var params = new URLSearchParams(window.location.search);
+    params.delete("page");
+    params.delete("error");
+    var ids = selectedIds();
+    if (ids.length) {
+      params.set("pks", ids.join(","));
+    }
+    var query = params.toString();
+    window.location.href = link.getAttribute("data-url") + (query ? "?" + query : "");
+  }, true);
 })();

@@ -1,0 +1,161 @@
+"""My account, for every role: my password, my sessions, my API tokens."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import anyio
+from pydantic import ValidationError
+from sqladmin import BaseView, Flash, Secret, expose
+from starlette import status
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from admin_app.admin.messages import StaffError, staff_errors, validation_message
+from admin_app.services import users as user_service
+from auth import sessions as session_store
+from auth import tokens as token_store
+from auth.principal import Principal
+from models import ApiTokenCreate, UserUpdate
+
+WRONG_PASSWORD = "Current password: not correct."
+
+
+class AccountView(BaseView):
+    name = "My account"
+    icon = "fa-solid fa-user-gear"
+
+    @expose("/account", methods=["GET", "POST"], identity="account")
+    async def account(self, request: Request) -> Response:
+        """GET shows the page; POST does one thing, named by the form's `do`."""
+        principal: Principal = request.app.state.authenticator.principal(request)
+        if request.method == "GET":
+            return await self._page(request, principal)
+        form = await request.form()
+        do = str(form.get("do") or "")
+        handler = {
+            "password": self._change_password,
+            "end-session": self._end_session,
+            "create-token": self._create_token,
+            "revoke-token": self._revoke_token,
+        }.get(do)
+        if handler is None:
+            return await self._page(request, principal, error=("", "Unknown request."), status_code=400)
+        fields = {k: str(v) for k, v in form.items()}
+        try:
+            return await handler(request, principal, fields)
+        except StaffError as exc:
+            return await self._page(
+                request, principal, error=(do, exc.message),
+                status_code=exc.status_code if exc.status_code < 500 else 400,
+            )
+
+    # --- the page ---------------------------------------------------------------------------
+    def _load(self, principal: Principal) -> dict[str, Any]:
+        factory = self._admin_ref.session_maker
+        with factory() as db:
+            user = user_service.get_user(db, principal.user_id)
+            return {
+                "user": user,
+                "sessions": session_store.list_user_sessions(db, principal.user_id),
+                "tokens": token_store.list_tokens(db, principal.user_id),
+            }
+
+    async def _page(
+        self, request: Request, principal: Principal, *, error: tuple[str, str] | None = None,
+        status_code: int = 200, **extra: Any,
+    ) -> Response:
+        context = await anyio.to_thread.run_sync(self._load, principal)
+        context.update(
+            principal=principal, error=error, title="My account",
+            account_url=str(request.url_for("admin:view-account")), **extra,
+        )
+        response = await self.templates.TemplateResponse(
+            request, "sqladmin/account.html", context, status_code=status_code
+        )
+        if Secret.get(request) is not None:
+            Secret.apply_no_store_headers(response)
+        return response
+
+    def _done(self, request: Request, message: str) -> Response:
+        Flash.success(request, message)
+        return RedirectResponse(request.url_for("admin:view-account"), status_code=status.HTTP_303_SEE_OTHER)
+
+    def _write(self, work) -> Any:  # noqa: ANN001
+        """Run `work(db)` in one transaction; errors become messages for the page."""
+        with self._admin_ref.session_maker() as db, staff_errors():
+            try:
+                result = work(db)
+                db.commit()
+            except BaseException:
+                db.rollback()
+                raise
+        return result
+
+    # --- what the page does ---------------------------------------------------------------
+    async def _change_password(self, request: Request, principal: Principal, form: dict) -> Response:
+        current, new = form.get("current_password", ""), form.get("new_password", "")
+        if new != form.get("new_password_confirm", ""):
+            raise StaffError("New password: the two entries differ.")
+        passwords = request.app.state.passwords
+
+        def work(db):  # noqa: ANN001, ANN202
+            user = user_service.get_user(db, principal.user_id)
+            if not passwords.verify(user.hashed_password, current).ok:
+                raise StaffError(WRONG_PASSWORD)
+            user_service.update_user(
+                db, passwords, user, UserUpdate(password=new),
+                keep_session_id=principal.session_id,
+            )
+
+        await anyio.to_thread.run_sync(self._write, work)
+        return self._done(request, "Password changed. Your other sessions were ended.")
+
+    async def _end_session(self, request: Request, principal: Principal, form: dict) -> Response:
+        session_id = form.get("session_id", "")
+
+        def work(db):  # noqa: ANN001, ANN202
+            if not session_store.end_session_of_user(db, principal.user_id, session_id):
+                raise StaffError("That session has already ended.", 404)
+
+        await anyio.to_thread.run_sync(self._write, work)
+        if session_id == principal.session_id:  # this very session: logged out
+            return RedirectResponse(request.url_for("admin:login"), status_code=status.HTTP_303_SEE_OTHER)
+        return self._done(request, "Session ended.")
+
+    async def _create_token(self, request: Request, principal: Principal, form: dict) -> Response:
+        try:
+            data = ApiTokenCreate.model_validate(
+                {"name": form.get("name", "").strip(), "expires_in_days": form.get("expires_in_days") or None}
+            )
+        except ValidationError as exc:
+            raise StaffError(validation_message(exc)) from exc
+
+        def work(db):  # noqa: ANN001, ANN202
+            _token, raw = token_store.create_token(
+                db, principal.user_id, data.name, expires_in_days=data.expires_in_days
+            )
+            return raw
+
+        raw = await anyio.to_thread.run_sync(self._write, work)
+        # Shown once, in SQLAdmin's one-time secret modal; only its hash is stored.
+        Secret.reveal_once(
+            request, raw, title=f"API token “{data.name}”",
+            label="Copy it now: it will not be shown again.",
+        )
+        return await self._page(request, principal, secret_next_url=str(request.url_for("admin:view-account")))
+
+    async def _revoke_token(self, request: Request, principal: Principal, form: dict) -> Response:
+        token_id = form.get("token_id", "")
+
+        def work(db):  # noqa: ANN001, ANN202
+            token = (
+                token_store.revoke_token(db, int(token_id), user_id=principal.user_id)
+                if token_id.isdigit() else None
+            )
+            if token is None:
+                raise StaffError("No such token.", 404)
+            return token.name
+
+        name = await anyio.to_thread.run_sync(self._write, work)
+        return self._done(request, f"Token “{name}” revoked.")
