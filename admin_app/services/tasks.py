@@ -1,18 +1,23 @@
-"""Task writes: the one path the admin forms, the API and the CLI share."""
+"""Tasks: the one write path the admin forms, the API and the CLI share, and the API's reads."""
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import date, datetime
+from typing import Annotated, Any
 
-from pydantic import ConfigDict, Field, ValidationError
-from sqlalchemy import ColumnElement, delete, func, or_, select, update
+from pydantic import AfterValidator, ConfigDict, Field, ValidationError
+from sqlalchemy import ColumnElement, Select, delete, func, select, update
+from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, SQLModel
 
-from admin_app.errors import InvalidInput, NotFound
+from admin_app.errors import Conflict, InvalidInput, NotFound
 from admin_app.services.actor import Actor
+from admin_app.services.pagination import Page, SortKey, paginate, parse_sort
+from admin_app.services.search import contains_text
 from admin_app.services.users import first_error
-from models import Task, TaskCreate, TaskStatus, TaskUpdate, User
-from models.common import utcnow
+from models import Task, TaskCreate, TaskReplace, TaskStatus, TaskUpdate, User
+from models.common import MAX_DB_ID, DbId, reject_control_characters, utcnow
 from models.task_filter import TaskFilter
 
 
@@ -54,31 +59,95 @@ def create_task(db: Session, data: TaskCreate, *, actor: Actor) -> Task:
     return task
 
 
+def _flush(db: Session, task: Task) -> None:
+    """Flush; the ORM's version check failing (a concurrent write won) is a Conflict."""
+    task_id = task.id  # read now: a failed flush expires the object
+    try:
+        db.flush()
+    except StaleDataError as exc:
+        raise Conflict(
+            f"Task {task_id} was changed by someone else; reload it and try again."
+        ) from exc
+
+
 def update_task(db: Session, task: Task, changes: TaskUpdate, *, actor: Actor) -> Task:
-    """Apply only the fields that were sent; the caller commits."""
+    """Apply only the fields that were sent; the caller commits.
+
+    A `version` sent with the changes must be the task's current one, else Conflict and
+    nothing changes.
+    """
     values = changes.model_dump(exclude_unset=True)
-    values.pop("version", None)
+    expected = values.pop("version", None)
+    if expected is not None and expected != task.version:
+        raise Conflict(
+            f"Task {task.id} is at version {task.version}, not {expected}: "
+            "it was changed since you read it; reload it and try again."
+        )
     if "assignee_id" in values:
         _check_assignee(db, values["assignee_id"])
     for field, value in values.items():
         setattr(task, field, value)
     task.apply_status_rules()
-    db.flush()
+    _flush(db, task)
     return task
+
+
+def replace_task(db: Session, task: Task, data: TaskReplace, *, actor: Actor) -> Task:
+    """Replace every field (PUT): what the body leaves out takes its default."""
+    changes = TaskUpdate.model_validate(data.model_dump())
+    return update_task(db, task, changes, actor=actor)
 
 
 def delete_task(db: Session, task: Task, *, actor: Actor) -> None:
     db.delete(task)
-    db.flush()
+    _flush(db, task)
+
+
+# --- reading: one query per page, the assignee joined in --------------------------------
+
+SortText = Annotated[str, AfterValidator(reject_control_characters)]
+SortInt = Annotated[int, Field(ge=-MAX_DB_ID, le=MAX_DB_ID)]
+
+# Every sortable column is indexed, so a deep page stays an index range scan.
+TASK_SORTS: dict[str, SortKey] = {
+    "id": SortKey(Task.id, SortInt),
+    "title": SortKey(Task.title, SortText),
+    "status": SortKey(Task.status, SortText),
+    "priority": SortKey(Task.priority, SortInt),
+    "due_date": SortKey(Task.due_date, date, nullable=True),
+    "created_at": SortKey(Task.created_at, datetime),
+    "updated_at": SortKey(Task.updated_at, datetime),
+}
+
+
+def with_assignee(query: Select) -> Select:
+    """Load each task's assignee in the same query (the relationship refuses lazy loads)."""
+    return query.options(
+        joinedload(Task.assignee).load_only(User.id, User.email, User.full_name)
+    )
+
+
+def load_task(db: Session, task_id: int) -> Task:
+    """A task with its assignee loaded, fresh from the database."""
+    query = with_assignee(select(Task).where(Task.id == task_id))
+    task = db.execute(query.execution_options(populate_existing=True)).unique().scalar_one_or_none()
+    if task is None:
+        raise NotFound(f"Task {task_id} not found.")
+    return task
+
+
+def list_tasks(
+    db: Session, spec: TaskFilter, *, sort: str = "id", limit: int = 50, cursor: str | None = None
+) -> Page:
+    """One page of the tasks `spec` selects, assignees included, in one query."""
+    query = with_assignee(select(Task).where(*filter_conditions(spec)))
+    ordering = parse_sort(sort, TASK_SORTS)
+    return paginate(db, query, ordering=ordering, id_column=Task.id, limit=limit, cursor=cursor)
 
 
 # --- which tasks, and set-based changes to many of them ----------------------------------
 
 MAX_BULK_IDS = 10_000
-
-
-def escape_like(term: str) -> str:
-    return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def filter_conditions(spec: TaskFilter) -> list[ColumnElement[bool]]:
@@ -91,10 +160,7 @@ def filter_conditions(spec: TaskFilter) -> list[ColumnElement[bool]]:
     if spec.assignee_id is not None:
         conditions.append(Task.assignee_id == spec.assignee_id)
     if spec.q:
-        pattern = f"%{escape_like(spec.q)}%"
-        conditions.append(
-            or_(Task.title.ilike(pattern, escape="\\"), Task.description.ilike(pattern, escape="\\"))
-        )
+        conditions.append(contains_text(spec.q, Task.title, Task.description))
     if spec.due_before is not None:
         conditions.append(Task.due_date < spec.due_before)
     if spec.due_after is not None:
@@ -113,7 +179,7 @@ class BulkSet(SQLModel):
 
     status: TaskStatus | None = None
     priority: int | None = Field(default=None, ge=1, le=5)
-    assignee_id: int | None = None
+    assignee_id: DbId | None = None
 
 
 def _target(ids: list[int] | None, spec: TaskFilter | None) -> list[ColumnElement[bool]]:
