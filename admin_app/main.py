@@ -75,10 +75,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return JSONResponse({"detail": exc.message}, status_code=exc.status_code)
 
     from admin_app.api import auth as auth_api
+    from admin_app.api import tasks as tasks_api
+    from admin_app.api import users as users_api
     from admin_app.health import router as health_router
 
     app.include_router(health_router)
     app.include_router(auth_api.router)
+    app.include_router(tasks_api.router)
+    app.include_router(users_api.router)
 
     from admin_app.admin import build_admin, inline_script_hashes
     from admin_app.middleware import (
