@@ -5,7 +5,7 @@ from enum import Enum
 from typing import Annotated, Optional
 
 from pydantic import AfterValidator, BeforeValidator, ConfigDict, model_validator
-from sqlalchemy import Column, ForeignKey, Integer, String
+from sqlalchemy import Column, ForeignKey, Index, Integer, String
 from sqlmodel import Field, Relationship, SQLModel
 
 from models.common import (
@@ -45,9 +45,10 @@ Priority = Annotated[int, Field(ge=1, le=5)]
 class TaskBase(SQLModel):
     title: Title = Field(max_length=TITLE_MAX, index=True)
     description: Description = Field(default=None, max_length=DESCRIPTION_MAX)
-    status: TaskStatus = Field(default=TaskStatus.pending, sa_type=String(16), index=True)
-    priority: Priority = Field(default=1, index=True)
-    due_date: date | None = Field(default=None, index=True)
+    # status, priority and due_date are indexed together with id: see Task.__table_args__.
+    status: TaskStatus = Field(default=TaskStatus.pending, sa_type=String(16))
+    priority: Priority = Field(default=1)
+    due_date: date | None = Field(default=None)
 
 
 _VERSION = Column("version", Integer, nullable=False, default=1)
@@ -56,6 +57,13 @@ _VERSION = Column("version", Integer, nullable=False, default=1)
 class Task(TaskBase, table=True):
     __mapper_args__ = {"version_id_col": _VERSION}
     __tablename__ = "task"
+    # Columns with many ties are indexed with id, the tiebreaker of every list order: a
+    # keyset page sorted by one of them is then an index range scan, however deep.
+    __table_args__ = (
+        Index("ix_task_status_id", "status", "id"),
+        Index("ix_task_priority_id", "priority", "id"),
+        Index("ix_task_due_date_id", "due_date", "id"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     assignee_id: int | None = Field(
