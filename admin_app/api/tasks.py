@@ -32,7 +32,7 @@ class TaskListParams(TaskFilter):
     sort: TaskSort = Field(  # type: ignore[valid-type]
         default="id",
         description="Column to sort by, `-` first for descending; ties are broken by id. "
-        "NULL due dates come last either way.",
+        "Tasks without a due date count as due last: at the end of `due_date`, first in `-due_date`.",
     )
     limit: int = Field(default=50, ge=1, le=200, description="Rows per page (1-200)")
     cursor: str | None = Field(

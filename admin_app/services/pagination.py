@@ -1,9 +1,10 @@
 """Keyset pagination: order by one column plus id, and an opaque cursor naming the last row seen.
 
 A page starts strictly after the cursor's (value, id), so deep pages cost what the first
-does (no OFFSET) and rows inserted or deleted meanwhile neither repeat nor vanish. NULLs
-sort last in both directions. The cursor records the sort it was made for; using it with
-another sort is refused.
+does (no OFFSET) and rows inserted or deleted meanwhile neither repeat nor vanish. A NULL
+counts as greater than any value (last ascending, first descending: PostgreSQL's own
+order, so a (column, id) index serves both directions). The cursor records the sort it
+was made for; using it with another sort is refused.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import Any, Optional
 
 from pydantic import TypeAdapter, ValidationError
 from pydantic_core import to_jsonable_python
-from sqlalchemy import ColumnElement, Select, and_, or_
+from sqlalchemy import ColumnElement, Select, and_, or_, tuple_
 from sqlmodel import Session
 
 from admin_app.errors import InvalidInput
@@ -103,29 +104,28 @@ def order_by(ordering: Ordering, id_column: Any) -> list[Any]:
     column = ordering.key.column
     if ordering.field == "id":
         return [id_column.desc() if ordering.descending else id_column.asc()]
-    primary = column.desc() if ordering.descending else column.asc()
-    if ordering.key.nullable:
-        primary = primary.nulls_last()
-    return [primary, id_column.desc() if ordering.descending else id_column.asc()]
+    if ordering.descending:
+        primary = column.desc().nulls_first() if ordering.key.nullable else column.desc()
+        return [primary, id_column.desc()]
+    primary = column.asc().nulls_last() if ordering.key.nullable else column.asc()
+    return [primary, id_column.asc()]
 
 
 def after(ordering: Ordering, id_column: Any, value: Any, row_id: int) -> ColumnElement[bool]:
     """Rows that come strictly after (value, row_id) in this ordering."""
-
-    def beyond(left: Any, right: Any) -> ColumnElement[bool]:
-        return left < right if ordering.descending else left > right
-
-    def reached(left: Any, right: Any) -> ColumnElement[bool]:
-        return left <= right if ordering.descending else left >= right
-
-    column = ordering.key.column
+    column, descending = ordering.key.column, ordering.descending
+    id_beyond = id_column < row_id if descending else id_column > row_id
     if ordering.field == "id":
-        return beyond(id_column, row_id)
-    if value is None:  # already among the NULLs, which come last
-        return and_(column.is_(None), beyond(id_column, row_id))
-    # `column >= value AND (...)` rather than a plain OR: an index range scan on the column.
-    condition = and_(reached(column, value), or_(beyond(column, value), beyond(id_column, row_id)))
-    if ordering.key.nullable:
+        return id_beyond
+    if value is None:  # among the NULLs: the last group ascending, the first descending
+        among_nulls = and_(column.is_(None), id_beyond)
+        return or_(among_nulls, column.is_not(None)) if descending else among_nulls
+    position = tuple_(column, id_column)
+    beyond = position < (value, row_id) if descending else position > (value, row_id)
+    # Redundant with `beyond`, but lets a one-column index narrow the scan as well.
+    reached = column <= value if descending else column >= value
+    condition = and_(reached, beyond)
+    if ordering.key.nullable and not descending:
         condition = or_(condition, column.is_(None))
     return condition
 

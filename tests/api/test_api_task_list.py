@@ -126,11 +126,12 @@ SORT_ROWS = [
 
 
 def expected_order(rows: list[dict], ids_: list[int], field: str, descending: bool) -> list[int]:
-    """The documented order: by the field (NULLs last either way), ties by id, same direction."""
+    """The documented order: by the field, NULL above every value, ties by id in the same direction."""
     keyed = [(row.get(field), id_) for row, id_ in zip(rows, ids_, strict=True)]
     present = sorted([k for k in keyed if k[0] is not None], reverse=descending)
     missing = sorted([k for k in keyed if k[0] is None], reverse=descending)
-    return [id_ for _, id_ in present + missing]
+    ordered = missing + present if descending else present + missing
+    return [id_ for _, id_ in ordered]
 
 
 @pytest.mark.parametrize("sort", sorted(TASK_SORTS))
