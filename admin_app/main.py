@@ -85,11 +85,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     from admin_app.api import audit as audit_api
     from admin_app.api import auth as auth_api
+    from admin_app.api import tasks as tasks_api
+    from admin_app.api import users as users_api
     from admin_app.health import router as health_router
 
     app.include_router(health_router)
     app.include_router(auth_api.router)
     app.include_router(audit_api.router)
+    app.include_router(tasks_api.router)
+    app.include_router(users_api.router)
 
     from admin_app.admin import build_admin, inline_script_hashes
     from admin_app.failures import ErrorResponseMiddleware

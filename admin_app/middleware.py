@@ -96,18 +96,27 @@ class BodySizeLimitMiddleware:
             return
         received = 0
         started = False
+        exceeded = False
 
         async def limited_receive() -> Message:
-            nonlocal received
+            nonlocal received, exceeded
             msg = await receive()
             if msg["type"] == "http.request":
                 received += len(msg.get("body", b""))
                 if received > limit:
+                    exceeded = True
                     raise BodyTooLarge(message)
             return msg
 
         async def tracking_send(msg: Message) -> None:
             nonlocal started
+            if exceeded:
+                # FastAPI turns any error while reading a body into its own 400: answer the
+                # 413 in place of whatever the app sends after the limit was hit.
+                if msg["type"] == "http.response.start" and not started:
+                    started = True
+                    await _refuse(scope, send, 413, message)
+                return
             if msg["type"] == "http.response.start":
                 started = True
             await send(msg)

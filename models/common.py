@@ -3,9 +3,16 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Annotated
 
+from pydantic import Field
 from sqlalchemy import DateTime
 from sqlalchemy.types import TypeDecorator
+
+# Ids are 32-bit INTEGER columns: a bigger number can name no row, and SQLite's driver
+# raises OverflowError past 64 bits, so refuse it at validation instead.
+MAX_DB_ID = 2_147_483_647
+DbId = Annotated[int, Field(ge=1, le=MAX_DB_ID)]
 
 
 def utcnow() -> datetime:

@@ -9,6 +9,7 @@ from sqlalchemy import Column, ForeignKey, Index, Integer, String
 from sqlmodel import Field, Relationship, SQLModel
 
 from models.common import (
+    DbId,
     UTCDateTime,
     reject_control_characters,
     require_text,
@@ -44,9 +45,10 @@ Priority = Annotated[int, Field(ge=1, le=5)]
 class TaskBase(SQLModel):
     title: Title = Field(max_length=TITLE_MAX, index=True)
     description: Description = Field(default=None, max_length=DESCRIPTION_MAX)
-    status: TaskStatus = Field(default=TaskStatus.pending, sa_type=String(16), index=True)
-    priority: Priority = Field(default=1, index=True)
-    due_date: date | None = Field(default=None, index=True)
+    # status, priority and due_date are indexed together with id: see Task.__table_args__.
+    status: TaskStatus = Field(default=TaskStatus.pending, sa_type=String(16))
+    priority: Priority = Field(default=1)
+    due_date: date | None = Field(default=None)
 
 
 _VERSION = Column("version", Integer, nullable=False, default=1)
@@ -65,7 +67,15 @@ def _trigram_index(column: str) -> Index:
 class Task(TaskBase, table=True):
     __mapper_args__ = {"version_id_col": _VERSION}
     __tablename__ = "task"
-    __table_args__ = (_trigram_index("title"), _trigram_index("description"))
+    # Columns with many ties are indexed with id, the tiebreaker of every list order: a
+    # keyset page sorted by one of them is then an index range scan, however deep.
+    __table_args__ = (
+        Index("ix_task_status_id", "status", "id"),
+        Index("ix_task_priority_id", "priority", "id"),
+        Index("ix_task_due_date_id", "due_date", "id"),
+        _trigram_index("title"),
+        _trigram_index("description"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     assignee_id: int | None = Field(
@@ -125,21 +135,46 @@ class TaskCreate(TaskBase):
         },
     )  # type: ignore[assignment]
 
-    assignee_id: int | None = None
+    assignee_id: DbId | None = None
+
+
+# Sent in a PUT or PATCH body: the version the client last saw; a stale one is a 409.
+Version = Annotated[
+    int | None,
+    Field(ge=1, description="The version you last read; refused (409) if the task changed since"),
+]
+
+
+class TaskReplace(TaskCreate):
+    """A full replacement (PUT): fields left out take their defaults."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"title": "Renew the office lease", "status": "in_progress", "priority": 3, "version": 2}
+            ]
+        },
+    )  # type: ignore[assignment]
+
+    version: Version = None
 
 
 class TaskUpdate(SQLModel):
     """A partial update: only the fields sent change."""
 
-    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"status": "done"}, {"assignee_id": None, "version": 3}]},
+    )  # type: ignore[assignment]
 
     title: Title | None = None
     description: Description = None
     status: TaskStatus | None = None
     priority: Priority | None = None
     due_date: date | None = None
-    assignee_id: int | None = None
-    version: int | None = None
+    assignee_id: DbId | None = None
+    version: Version = None
 
     @model_validator(mode="after")
     def _required_fields_not_null(self) -> "TaskUpdate":
@@ -150,6 +185,27 @@ class TaskUpdate(SQLModel):
 
 
 class TaskPublic(TaskBase):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": 42,
+                    "title": "Renew the office lease",
+                    "description": "Call the landlord before the 30th",
+                    "status": "done",
+                    "priority": 2,
+                    "due_date": "2026-12-01",
+                    "assignee": {"id": 7, "email": "sam@example.com", "full_name": "Sam Lee"},
+                    "created_by_id": 1,
+                    "created_at": "2026-11-20T09:30:00Z",
+                    "updated_at": "2026-11-28T16:02:11Z",
+                    "completed_at": "2026-11-28T16:02:11Z",
+                    "version": 3,
+                }
+            ]
+        }
+    )  # type: ignore[assignment]
+
     id: int
     assignee: UserRef | None
     created_by_id: int | None

@@ -5,7 +5,7 @@ from datetime import date, datetime
 from pydantic import ConfigDict, Field, field_validator
 from sqlmodel import SQLModel
 
-from models.common import reject_control_characters
+from models.common import MAX_DB_ID, reject_control_characters
 from models.task import TaskStatus
 
 
@@ -15,9 +15,12 @@ class TaskFilter(SQLModel):
         json_schema_extra={"examples": [{"status": ["pending", "in_progress"], "q": "invoice"}]},
     )  # type: ignore[assignment]
 
-    status: list[TaskStatus] | None = Field(default=None, description="Any of these statuses")
+    # An empty list would select nothing by its words but everything by `if spec.status`.
+    status: list[TaskStatus] | None = Field(
+        default=None, min_length=1, description="Any of these statuses"
+    )
     priority: int | None = Field(default=None, ge=1, le=5)
-    assignee_id: int | None = Field(default=None, ge=1)
+    assignee_id: int | None = Field(default=None, ge=1, le=MAX_DB_ID)
     q: str | None = Field(default=None, max_length=200, description="Substring of title or description")
     due_before: date | None = None
     due_after: date | None = None

@@ -67,13 +67,31 @@ class User(UserBase, table=True):
 
 
 class UserCreate(UserBase):
-    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "email": "sam@example.com",
+                    "full_name": "Sam Lee",
+                    "role": "editor",
+                    "is_active": True,
+                    "password": "a long passphrase",
+                }
+            ]
+        },
+    )  # type: ignore[assignment]
 
-    password: str
+    password: str = Field(description="Subject to the password rules (length, not the email)")
 
 
 class UserUpdate(SQLModel):
-    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"role": "viewer"}, {"is_active": False}, {"password": "a new long passphrase"}]
+        },
+    )  # type: ignore[assignment]
 
     email: EmailStr | None = None
     full_name: str | None = Field(default=None, max_length=200)
@@ -86,8 +104,31 @@ class UserUpdate(SQLModel):
         UserBase._normalize_email.__func__  # type: ignore[attr-defined]
     )
 
+    @field_validator("full_name")
+    @classmethod
+    def _clean_name(cls, value: str | None) -> str | None:
+        return None if value is None else UserBase._clean_name(value)
+
 
 class UserPublic(UserBase):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": 7,
+                    "email": "sam@example.com",
+                    "full_name": "Sam Lee",
+                    "role": "editor",
+                    "is_active": True,
+                    "created_at": "2026-11-20T09:30:00Z",
+                    "updated_at": "2026-11-20T09:30:00Z",
+                    "last_login_at": "2026-11-28T08:12:40Z",
+                    "version": 1,
+                }
+            ]
+        }
+    )  # type: ignore[assignment]
+
     id: int
     created_at: datetime
     updated_at: datetime

@@ -83,3 +83,22 @@ def _stop(process: subprocess.Popen) -> None:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+@contextmanager
+def recorded_statements(engine):  # noqa: ANN001, ANN201
+    """The SQL statements `engine` runs inside the block, less the per-transaction setup
+    (the statement timeout set at each BEGIN on PostgreSQL), which is bookkeeping."""
+    from sqlalchemy import event
+
+    statements: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args) -> None:  # noqa: ANN001
+        if not statement.startswith("SELECT set_config('statement_timeout'"):
+            statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", record)

@@ -35,7 +35,8 @@ from admin_app.errors import InvalidInput
 from admin_app.services import tasks as task_service
 from admin_app.services import users as user_service
 from admin_app.services.actor import Actor
-from admin_app.services.tasks import escape_like, filter_conditions
+from admin_app.services.search import contains_text
+from admin_app.services.tasks import filter_conditions
 from models import Role, Task, TaskCreate, TaskUpdate, User
 from models.task_filter import TaskFilter
 
@@ -348,10 +349,9 @@ class TaskAdmin(ServiceBackedView, model=Task):
         term = request.query_params.get("term", "").strip()[:100]
 
         def work() -> list[dict[str, str]]:
-            pattern = f"%{escape_like(term)}%"
             query = (
                 select(User.id, User.email, User.full_name, User.is_active)
-                .where(User.email.ilike(pattern, escape="\\") | User.full_name.ilike(pattern, escape="\\"))
+                .where(contains_text(term, User.email, User.full_name))
                 .order_by(User.email)
                 .limit(20)
             )

@@ -52,16 +52,21 @@ def get_current_principal(request: Request, authenticator: AuthenticatorDep) -> 
 CurrentUser = Annotated[Principal, Depends(get_current_principal)]
 
 
+def ensure_allowed(principal: Principal, resource: str, action: str) -> Principal:
+    """403 unless the role table lets this principal do `action` on `resource`."""
+    if not principal.can(resource, action):
+        raise HTTPException(
+            status_code=status.HTTP_403_FORBIDDEN,
+            detail=f"The {principal.role.value} role may not {action} {resource}.",
+        )
+    return principal
+
+
 def require(resource: str, action: str) -> Callable[[Principal], Principal]:
     """A dependency that lets the request through only if the role table allows it."""
 
     def check(principal: CurrentUser) -> Principal:
-        if not principal.can(resource, action):
-            raise HTTPException(
-                status_code=status.HTTP_403_FORBIDDEN,
-                detail=f"The {principal.role.value} role may not {action} {resource}.",
-            )
-        return principal
+        return ensure_allowed(principal, resource, action)
 
     return check
 

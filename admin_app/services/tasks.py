@@ -1,20 +1,24 @@
-"""Task writes: the one path the admin forms, the API and the CLI share."""
+"""Tasks: the one write path the admin forms, the API and the CLI share, and the API's reads."""
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import date, datetime
+from typing import Annotated, Any
 
-from pydantic import ConfigDict, Field, ValidationError
-from sqlalchemy import ColumnElement, func, insert, or_, select
+from pydantic import AfterValidator, ConfigDict, Field, ValidationError
+from sqlalchemy import ColumnElement, Select, func, insert, select
+from sqlalchemy.orm import joinedload
 from sqlmodel import Session, SQLModel
 
 from admin_app.audit import audited_bulk_create, audited_bulk_delete, audited_bulk_update, record
 from admin_app.errors import InvalidInput, NotFound, RowErrors
 from admin_app.services.actor import Actor
+from admin_app.services.pagination import Page, SortKey, paginate, parse_sort
+from admin_app.services.search import contains_text
 from admin_app.services.versions import check_version, flush_checking_version
 from admin_app.services.users import first_error
-from models import Task, TaskCreate, TaskStatus, TaskUpdate, User
-from models.common import utcnow
+from models import Task, TaskCreate, TaskReplace, TaskStatus, TaskUpdate, User
+from models.common import MAX_DB_ID, DbId, reject_control_characters, utcnow
 from models.task_filter import TaskFilter
 
 
@@ -74,19 +78,63 @@ def update_task(db: Session, task: Task, changes: TaskUpdate, *, actor: Actor) -
     return task
 
 
+def replace_task(db: Session, task: Task, data: TaskReplace, *, actor: Actor) -> Task:
+    """Replace every field (PUT): what the body leaves out takes its default."""
+    changes = TaskUpdate.model_validate(data.model_dump())
+    return update_task(db, task, changes, actor=actor)
+
+
 def delete_task(db: Session, task: Task, *, actor: Actor, version: int | None = None) -> None:
     check_version(task, version)
     db.delete(task)
     flush_checking_version(db, task)
 
 
+# --- reading: one query per page, the assignee joined in --------------------------------
+
+SortText = Annotated[str, AfterValidator(reject_control_characters)]
+SortInt = Annotated[int, Field(ge=-MAX_DB_ID, le=MAX_DB_ID)]
+
+# Every sortable column is indexed, so a deep page stays an index range scan.
+TASK_SORTS: dict[str, SortKey] = {
+    "id": SortKey(Task.id, SortInt),
+    "title": SortKey(Task.title, SortText),
+    "status": SortKey(Task.status, SortText),
+    "priority": SortKey(Task.priority, SortInt),
+    "due_date": SortKey(Task.due_date, date, nullable=True),
+    "created_at": SortKey(Task.created_at, datetime),
+    "updated_at": SortKey(Task.updated_at, datetime),
+}
+
+
+def with_assignee(query: Select) -> Select:
+    """Load each task's assignee in the same query (the relationship refuses lazy loads)."""
+    return query.options(
+        joinedload(Task.assignee).load_only(User.id, User.email, User.full_name)
+    )
+
+
+def load_task(db: Session, task_id: int) -> Task:
+    """A task with its assignee loaded, fresh from the database."""
+    query = with_assignee(select(Task).where(Task.id == task_id))
+    task = db.execute(query.execution_options(populate_existing=True)).unique().scalar_one_or_none()
+    if task is None:
+        raise NotFound(f"Task {task_id} not found.")
+    return task
+
+
+def list_tasks(
+    db: Session, spec: TaskFilter, *, sort: str = "id", limit: int = 50, cursor: str | None = None
+) -> Page:
+    """One page of the tasks `spec` selects, assignees included, in one query."""
+    query = with_assignee(select(Task).where(*filter_conditions(spec)))
+    ordering = parse_sort(sort, TASK_SORTS)
+    return paginate(db, query, ordering=ordering, id_column=Task.id, limit=limit, cursor=cursor)
+
+
 # --- which tasks, and set-based changes to many of them ----------------------------------
 
 MAX_BULK_IDS = 10_000
-
-
-def escape_like(term: str) -> str:
-    return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def filter_conditions(spec: TaskFilter) -> list[ColumnElement[bool]]:
@@ -99,10 +147,7 @@ def filter_conditions(spec: TaskFilter) -> list[ColumnElement[bool]]:
     if spec.assignee_id is not None:
         conditions.append(Task.assignee_id == spec.assignee_id)
     if spec.q:
-        pattern = f"%{escape_like(spec.q)}%"
-        conditions.append(
-            or_(Task.title.ilike(pattern, escape="\\"), Task.description.ilike(pattern, escape="\\"))
-        )
+        conditions.append(contains_text(spec.q, Task.title, Task.description))
     if spec.due_before is not None:
         conditions.append(Task.due_date < spec.due_before)
     if spec.due_after is not None:
@@ -121,7 +166,7 @@ class BulkSet(SQLModel):
 
     status: TaskStatus | None = None
     priority: int | None = Field(default=None, ge=1, le=5)
-    assignee_id: int | None = None
+    assignee_id: DbId | None = None
 
 
 def _target(ids: list[int] | None, spec: TaskFilter | None) -> list[ColumnElement[bool]]:

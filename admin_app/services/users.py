@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
-from pydantic import ValidationError
-from sqlalchemy import func, select
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import AfterValidator, Field, ValidationError
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from admin_app.errors import Conflict, InvalidInput
+from admin_app.services.pagination import Page, SortKey, paginate, parse_sort
+from admin_app.services.search import contains_text
 from admin_app.services.versions import check_version, flush_checking_version
 from auth.passwords import PasswordPolicyError, Passwords
-from models import Role, User, UserCreate, UserUpdate
+from models import Role, User, UserCreate, UserFilter, UserUpdate
+from models.common import MAX_DB_ID, reject_control_characters
 
 DUPLICATE_EMAIL = "A user with this email exists."
 
@@ -37,11 +43,15 @@ def create_user(
     password: str,
     role: Role | str = Role.viewer,
     full_name: str = "",
+    is_active: bool = True,
 ) -> User:
     """Validate, hash and add a user; the caller commits."""
     try:
         data = UserCreate.model_validate(
-            {"email": email, "password": password, "role": role, "full_name": full_name}
+            {
+                "email": email, "password": password, "role": role, "full_name": full_name,
+                "is_active": is_active,
+            }
         )
     except ValidationError as exc:
         raise InvalidInput(first_error(exc)) from exc
@@ -160,3 +170,39 @@ def delete_user(db: Session, user: User) -> None:
         _guard_last_admin(db, user)
     db.delete(user)
     db.flush()
+
+
+# --- reading -------------------------------------------------------------------------------
+
+# A staff table is small: only email is indexed, and that is enough here.
+USER_SORTS: dict[str, SortKey] = {
+    "id": SortKey(User.id, Annotated[int, Field(ge=0, le=MAX_DB_ID)]),
+    "email": SortKey(User.email, Annotated[str, AfterValidator(reject_control_characters)]),
+    "created_at": SortKey(User.created_at, datetime),
+    "last_login_at": SortKey(User.last_login_at, datetime, nullable=True),
+}
+
+
+def user_filter_conditions(spec: UserFilter) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = []
+    if spec.q:
+        conditions.append(contains_text(spec.q, User.email, User.full_name))
+    if spec.role is not None:
+        conditions.append(User.role == spec.role.value)
+    if spec.is_active is not None:
+        conditions.append(User.is_active.is_(spec.is_active))
+    return conditions
+
+
+def list_users(
+    db: Session, spec: UserFilter, *, sort: str = "id", limit: int = 50, cursor: str | None = None
+) -> Page:
+    query = select(User).where(*user_filter_conditions(spec))
+    ordering = parse_sort(sort, USER_SORTS)
+    return paginate(db, query, ordering=ordering, id_column=User.id, limit=limit, cursor=cursor)
+
+
+def count_matching_users(db: Session, spec: UserFilter) -> int:
+    return db.execute(
+        select(func.count()).select_from(User).where(*user_filter_conditions(spec))
+    ).scalar_one()

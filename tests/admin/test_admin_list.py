@@ -3,30 +3,15 @@
 from __future__ import annotations
 
 import re
-from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event, text, update
+from sqlalchemy import text, update
 
 from admin_app.admin.views import TaskAdmin
 from models import Role, Task, TaskStatus
 from tests.admin.conftest import listed_ids, shown_count, today
-
-
-@contextmanager
-def counted_statements(engine):  # noqa: ANN001, ANN201
-    statements: list[str] = []
-
-    def record(_conn, _cursor, statement, _params, _context, _many) -> None:  # noqa: ANN001
-        if not statement.startswith("SELECT set_config('statement_timeout'"):  # per-transaction setup
-            statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
+from tests.helpers import recorded_statements
 
 
 def test_columns_and_escaped_titles(editor, add_tasks, make_user) -> None:  # noqa: ANN001
@@ -145,7 +130,7 @@ def test_list_queries_do_not_grow_with_page_size(editor, add_tasks, make_user, a
     for query, matching in (("", 600), (f"&assignee={users[1].id}&status=pending", 80)):
         counts = {}
         for size in (25, 500):
-            with counted_statements(app.state.engine) as statements:
+            with recorded_statements(app.state.engine) as statements:
                 page = editor.get(f"/admin/task/list?pageSize={size}{query}")
             assert page.status_code == 200 and len(listed_ids(page.text)) == min(size, matching)
             assert page.text.count("@example.com") >= min(size, matching) // 2  # assignees shown
@@ -162,7 +147,7 @@ def test_unfiltered_count_is_an_estimate_on_a_big_postgresql_table(
     if db_kind == "postgresql":
         with app.state.engine.begin() as conn:
             conn.execute(text("ANALYZE task"))
-    with counted_statements(app.state.engine) as statements:
+    with recorded_statements(app.state.engine) as statements:
         page = editor.get("/admin/task/list").text
     if db_kind == "postgresql":
         assert shown_count(page) == "about 300"

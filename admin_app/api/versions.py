@@ -1,0 +1,66 @@
+"""Lost-update protection over HTTP: writes name the version they read, by If-Match or body."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Header, HTTPException, status
+
+from admin_app.services.versions import StaleVersion
+
+_ETAG = re.compile(r'^(?:W/)?"?(\d{1,10})"?$')
+MISSING = (
+    "Send the version you read: an If-Match header with the ETag from GET, "
+    "or `version` in the body."
+)
+
+
+@dataclass(frozen=True)
+class Precondition:
+    """The version an If-Match header names (None without one)."""
+
+    version: int | None
+
+    def expected(self, body_version: int | None, *, required: bool = True) -> int | None:
+        """The version to check against; 428 when one is required and none was sent."""
+        if self.version is not None:
+            if body_version is not None and body_version != self.version:
+                raise HTTPException(
+                    status.HTTP_400_BAD_REQUEST, "If-Match and the body's version disagree."
+                )
+            return self.version
+        if body_version is None and required:
+            raise HTTPException(status.HTTP_428_PRECONDITION_REQUIRED, MISSING)
+        return body_version
+
+    @contextmanager
+    def checked(self) -> Iterator[None]:
+        """A stale version is 412 when If-Match named it, 409 when the body did."""
+        try:
+            yield
+        except StaleVersion as exc:
+            if self.version is not None:
+                raise HTTPException(status.HTTP_412_PRECONDITION_FAILED, exc.message) from exc
+            raise
+
+
+def if_match(
+    if_match: Annotated[
+        str | None,
+        Header(description='The ETag from GET (`"3"`): the write is refused (412) if the row changed since.'),
+    ] = None,
+) -> Precondition:
+    if if_match is None:
+        return Precondition(None)
+    found = _ETAG.match(if_match.strip())
+    if found is None:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, 'If-Match: expected an ETag such as "3".')
+    return Precondition(int(found.group(1)))
+
+
+IfMatch = Annotated[Precondition, Depends(if_match)]
+EtagSetter = Callable[[int], None]
