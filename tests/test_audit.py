@@ -316,3 +316,55 @@ def test_api_audit_filters_and_pages(app, client) -> None:  # noqa: ANN001
     assert [e["entity_id"] for e in one] == ["3"]
     assert client.get("/api/audit", params={"cursor": "garbage"}).status_code == 422
     assert client.get("/api/audit", params={"limit": 500}).status_code == 422
+
+
+def test_task_and_user_details_link_to_their_history(app) -> None:  # noqa: ANN001
+    [task_id] = _tasks(app, 1)
+    _tasks(app, 1)
+    admin_id = make_user(app, "hist@example.com", Role.admin)
+    with TestClient(app) as admin:
+        admin_login(admin, "hist@example.com")
+        for identity, row_id in (("task", task_id), ("user", admin_id)):
+            page = admin.get(f"/admin/{identity}/details/{row_id}").text
+            link = f"/admin/audit-entry/list?entity={identity}&amp;entity_id={row_id}&amp;entity_id_op=equals"
+            assert link in page
+            history = admin.get(link.replace("&amp;", "&")).text
+            assert f"/admin/audit-entry/details/" in history
+        listed = admin.get(f"/admin/audit-entry/list?entity=task&entity_id={task_id}&entity_id_op=equals").text
+        assert listed.count("/admin/audit-entry/details/") == 1  # only that task's entry
+    editor_id = make_user(app, "noaudit@example.com", Role.editor)
+    with TestClient(app) as editor:
+        admin_login(editor, "noaudit@example.com")
+        assert "history-link" not in editor.get(f"/admin/task/details/{task_id}").text
+    assert editor_id
+
+
+def test_audit_log_filters_by_actor_action_entity_and_date(app) -> None:  # noqa: ANN001
+    from datetime import timedelta
+
+    from sqlalchemy import update as sql_update
+
+    from models.common import utcnow
+
+    ids = _tasks(app, 3)
+    make_user(app, "filters@example.com", Role.admin)
+    with build_session_factory(app.state.engine)() as db, db.begin():
+        db.execute(sql_update(AuditEntry).where(AuditEntry.entity_id == str(ids[0]))
+                   .values(at=utcnow() - timedelta(days=10)))
+    today = utcnow().date()
+    with TestClient(app) as admin:
+        admin_login(admin, "filters@example.com")
+
+        def shown(query: str) -> int:
+            response = admin.get(f"/admin/audit-entry/list?{query}")
+            assert response.status_code == 200, query
+            return response.text.count("/admin/audit-entry/details/")
+
+        assert shown("entity=task") == 3
+        assert shown("action=login_success") == 1
+        assert shown("actor_label=tester&actor_label_op=equals") == 3
+        assert shown(f"entity=task&at_after={today.isoformat()}") == 2
+        assert shown(f"entity=task&at_before={(today - timedelta(days=5)).isoformat()}") == 1
+        assert admin.get("/admin/audit-entry/list?at_after=yesterday").status_code == 400
+        csv = admin.get(f"/admin/audit-entry/export/csv?entity=task&at_after={today.isoformat()}").text
+        assert len(csv.strip().splitlines()) == 1 + 2

@@ -89,3 +89,14 @@ def test_substring_search_has_trigram_indexes_on_postgres(engine, db_kind: str) 
         else:  # SQLite keeps working without them
             names = {ix["name"] for ix in inspect(engine).get_indexes("task")}
             assert not any(name.endswith("_trgm") for name in names)
+
+
+def test_alembic_command_line_uses_database_url(db_url: str, project_root) -> None:  # noqa: ANN001
+    """The README's `uv run alembic ...` for developers reads DATABASE_URL like the app."""
+    env = {**os.environ, "DATABASE_URL": db_url}
+    result = subprocess.run(
+        [sys.executable, "-m", "alembic", "check"], cwd=project_root, env=env,
+        capture_output=True, text=True, check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "No new upgrade operations detected" in result.stdout + result.stderr

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from markupsafe import Markup, escape
 from sqladmin.filters import OperationColumnFilter, StaticValuesFilter
+from sqlalchemy import Select, select
+from starlette import status
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
 
 from admin_app.admin.export import ExportColumn
+from admin_app.admin.filters import DateRangeFilter
 from admin_app.admin.views import ServiceBackedView
 from models import AuditEntry
 
@@ -79,8 +85,26 @@ class AuditEntryAdmin(ServiceBackedView, model=AuditEntry):
         StaticValuesFilter(AuditEntry.action, values=[(a, a) for a in ACTIONS], title="Action"),
         StaticValuesFilter(AuditEntry.entity, values=[(e, e) for e in ENTITIES], title="Entity"),
         OperationColumnFilter(AuditEntry.entity_id, title="Entity id"),
-        OperationColumnFilter(AuditEntry.at, title="When"),
+        DateRangeFilter("at", "When"),
     ]
     page_size = 50
     page_size_options = [25, 50, 100, 500]
     export_columns = AUDIT_EXPORT
+
+    def list_query(self, request: Request) -> Select:
+        """The date range (`at_after` / `at_before`, days, inclusive) applies to list and export."""
+        query = select(AuditEntry)
+        for param, compare in (("at_after", lambda day: AuditEntry.at >= _start_of(day)),
+                               ("at_before", lambda day: AuditEntry.at < _start_of(day + timedelta(days=1)))):
+            raw = request.query_params.get(param)
+            if raw:
+                try:
+                    day = date.fromisoformat(raw)
+                except ValueError:
+                    raise HTTPException(status.HTTP_400_BAD_REQUEST, f"{param}: expected a date like 2026-11-25") from None
+                query = query.where(compare(day))
+        return query
+
+
+def _start_of(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=UTC)

@@ -113,6 +113,15 @@ class ServiceBackedView(BulkActionsMixin):
         """Extra (label, url) buttons on the list page."""
         return []
 
+    def history_url(self, request: Request, model: Any) -> str | None:
+        """The audit log filtered to this row, for those who may read it (details page)."""
+        if self.identity not in ("task", "user"):
+            return None
+        if not self._authorization_backend().has_permission(request, "audit-entry", "list"):
+            return None
+        query = urlencode({"entity": self.identity, "entity_id": model.id, "entity_id_op": "equals"})
+        return f"{request.url_for('admin:list', identity='audit-entry')}?{query}"
+
 
 # --- tasks ---------------------------------------------------------------------------------
 

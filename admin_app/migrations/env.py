@@ -31,7 +31,7 @@ target_metadata = SQLModel.metadata
 
 def run_migrations_offline() -> None:
     context.configure(
-        url=config.get_main_option("sqlalchemy.url"),
+        url=config.get_main_option("sqlalchemy.url") or _settings_url(),
         target_metadata=target_metadata,
         literal_binds=True,
         render_as_batch=True,
@@ -39,6 +39,13 @@ def run_migrations_offline() -> None:
     )
     with context.begin_transaction():
         context.run_migrations()
+
+
+def _settings_url() -> str:
+    from admin_app.config import load_settings
+    from admin_app.db import normalize_database_url
+
+    return normalize_database_url(load_settings().database_url).render_as_string(hide_password=False)
 
 
 def _run(connection) -> None:  # noqa: ANN001
@@ -64,10 +71,13 @@ def run_migrations_online() -> None:
     if connection is not None:
         _run(connection)
         return
+    # The `alembic` command line (developers): DATABASE_URL from the environment or .env.
+    from admin_app.config import load_settings
     from admin_app.db import build_engine
-    from admin_app.settings import Settings
 
-    engine = build_engine(Settings(database_url=config.get_main_option("sqlalchemy.url")))
+    url = config.get_main_option("sqlalchemy.url")
+    settings = load_settings(database_url=url) if url else load_settings()
+    engine = build_engine(settings.model_copy(update={"db_statement_timeout_ms": 0}))
     try:
         with engine.connect() as connection:
             _run(connection)
