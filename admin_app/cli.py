@@ -142,9 +142,9 @@ def _read_password(args: argparse.Namespace) -> str:
 
 def cmd_create_user(args: argparse.Namespace) -> int:
     from admin_app.audit import bind_actor, install
-    from admin_app.services.actor import CLI_ACTOR
     from admin_app.db import build_session_factory
     from admin_app.migrate import upgrade_to_head
+    from admin_app.services.actor import CLI_ACTOR
     from admin_app.services.users import create_user
     from auth.passwords import Passwords
 

@@ -16,7 +16,6 @@ from sqlmodel import Session
 
 from admin_app.settings import Settings
 
-
 APPLICATION_NAME = "admin-app"  # shows in pg_stat_activity
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+
 from sqlalchemy import delete, func, select
 from sqlmodel import Session
 

@@ -4,7 +4,14 @@ from models.api_token import ApiToken, ApiTokenCreate, ApiTokenCreated, ApiToken
 from models.audit import AuditEntry, AuditEntryPublic
 from models.auth_session import AuthSession, AuthSessionPublic
 from models.login_attempt import LoginFailure
-from models.task import Task, TaskCreate, TaskPublic, TaskReplace, TaskStatus, TaskUpdate
+from models.task import (
+    Task,
+    TaskCreate,
+    TaskPublic,
+    TaskReplace,
+    TaskStatus,
+    TaskUpdate,
+)
 from models.task_filter import TaskFilter
 from models.user import Role, User, UserCreate, UserPublic, UserRef, UserUpdate
 from models.user_filter import UserFilter

@@ -329,7 +329,7 @@ def test_task_and_user_details_link_to_their_history(app) -> None:  # noqa: ANN0
             link = f"/admin/audit-entry/list?entity={identity}&amp;entity_id={row_id}&amp;entity_id_op=equals"
             assert link in page
             history = admin.get(link.replace("&amp;", "&")).text
-            assert f"/admin/audit-entry/details/" in history
+            assert "/admin/audit-entry/details/" in history
         listed = admin.get(f"/admin/audit-entry/list?entity=task&entity_id={task_id}&entity_id_op=equals").text
         assert listed.count("/admin/audit-entry/details/") == 1  # only that task's entry
     editor_id = make_user(app, "noaudit@example.com", Role.editor)

@@ -23,7 +23,12 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from admin_app.admin.filters import STATUS_LABELS
-from admin_app.admin.messages import StaffError, readable, staff_errors, validation_message
+from admin_app.admin.messages import (
+    StaffError,
+    readable,
+    staff_errors,
+    validation_message,
+)
 from admin_app.errors import RowErrors
 from admin_app.services import tasks as task_service
 from admin_app.services.actor import Actor

@@ -16,8 +16,17 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from wtforms import BooleanField, Form, HiddenField, PasswordField, SelectField, StringField, validators
+from wtforms import (
+    BooleanField,
+    Form,
+    HiddenField,
+    PasswordField,
+    SelectField,
+    StringField,
+    validators,
+)
 
+from admin_app import audit
 from admin_app.admin import actions as acts
 from admin_app.admin.bulk import BulkAction, BulkActionsMixin, BulkTarget
 from admin_app.admin.export import ExportColumn, export_response
@@ -30,7 +39,6 @@ from admin_app.admin.filters import (
 )
 from admin_app.admin.messages import StaffError, staff_errors
 from admin_app.admin.task_query import list_state, task_filter, task_order
-from admin_app import audit
 from admin_app.errors import InvalidInput
 from admin_app.services import tasks as task_service
 from admin_app.services import users as user_service

@@ -8,9 +8,15 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Res
 from pydantic import ConfigDict, Field, model_validator
 from sqlmodel import Session, SQLModel
 
-from admin_app.api.versions import IfMatch
-from admin_app.api.deps import ActorDep, CurrentUser, SessionDep, ensure_allowed, require
+from admin_app.api.deps import (
+    ActorDep,
+    CurrentUser,
+    SessionDep,
+    ensure_allowed,
+    require,
+)
 from admin_app.api.responses import error_responses
+from admin_app.api.versions import IfMatch
 from admin_app.services import tasks as task_service
 from admin_app.services.pagination import MAX_CURSOR_LENGTH, sort_choices
 from admin_app.services.tasks import MAX_BULK_IDS, TASK_SORTS, BulkSet

@@ -8,9 +8,9 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from pydantic import ConfigDict, Field
 from sqlmodel import SQLModel
 
-from admin_app.api.versions import IfMatch
 from admin_app.api.deps import PasswordsDep, SessionDep, require
 from admin_app.api.responses import error_responses
+from admin_app.api.versions import IfMatch
 from admin_app.services import users as user_service
 from admin_app.services.pagination import MAX_CURSOR_LENGTH, sort_choices
 from admin_app.services.users import USER_SORTS

@@ -10,13 +10,18 @@ from sqlalchemy import ColumnElement, Select, func, insert, select
 from sqlalchemy.orm import joinedload
 from sqlmodel import Session, SQLModel
 
-from admin_app.audit import audited_bulk_create, audited_bulk_delete, audited_bulk_update, record
+from admin_app.audit import (
+    audited_bulk_create,
+    audited_bulk_delete,
+    audited_bulk_update,
+    record,
+)
 from admin_app.errors import InvalidInput, NotFound, RowErrors
 from admin_app.services.actor import Actor
 from admin_app.services.pagination import Page, SortKey, paginate, parse_sort
 from admin_app.services.search import contains_text
-from admin_app.services.versions import check_version, flush_checking_version
 from admin_app.services.users import first_error
+from admin_app.services.versions import check_version, flush_checking_version
 from models import Task, TaskCreate, TaskReplace, TaskStatus, TaskUpdate, User
 from models.common import MAX_DB_ID, DbId, reject_control_characters, utcnow
 from models.task_filter import TaskFilter
