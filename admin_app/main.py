@@ -71,7 +71,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     audit.install()
     authenticator = Authenticator(
-        session_factory, passwords, auth_config, record_event=audit.record_auth_event
+        session_factory, passwords, auth_config, record_event=audit.record_auth_event,
+        login_queue_limit=settings.login_queue_limit,
     )
     app.state.settings = settings
     app.state.engine = engine

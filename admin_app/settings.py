@@ -50,7 +50,8 @@ class Settings(BaseSettings):
     argon2_time_cost: int = Field(default=3, ge=1)
     argon2_memory_cost: int = Field(default=65536, ge=8)
     argon2_parallelism: int = Field(default=4, ge=1)
-    argon2_max_concurrency: int = Field(default=2, ge=1)
+    argon2_max_concurrency: int = Field(default=1, ge=1)
+    login_queue_limit: int = Field(default=64, ge=1)
 
     session_cookie_name: str = "admin_session"
     session_idle_timeout_minutes: int = Field(default=60, ge=1)

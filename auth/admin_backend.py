@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from auth.authenticator import (
+    BUSY_MESSAGE,
     INACTIVE_ACCOUNT,
     INVALID_CREDENTIALS,
     Authenticator,
@@ -60,7 +61,13 @@ class AdminAuthentication(AuthenticationBackend):
         email = str(form.get("username") or "")
         password = str(form.get("password") or "")
         next_url = safe_next(form.get("next"), self._index(request))
-        result = await run_in_threadpool(self.authenticator.login, request, email, password)
+        result = await self.authenticator.attempt(request, email, password)
+        if result.outcome is LoginOutcome.busy:
+            response = await self._login_page(
+                request, error=BUSY_MESSAGE, status_code=429, next_url=next_url, email=email
+            )
+            response.headers["Retry-After"] = str(result.retry_after)
+            return response
         if result.outcome is LoginOutcome.throttled:
             response = await self._login_page(
                 request, error=throttled_message(result.retry_after or 60), status_code=429,

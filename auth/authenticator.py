@@ -6,6 +6,7 @@ import enum
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import anyio
 from sqlalchemy import select, update
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session
@@ -31,6 +32,7 @@ class LoginOutcome(enum.Enum):
     invalid = "invalid"
     inactive = "inactive"
     throttled = "throttled"
+    busy = "busy"  # too many logins already waiting for a password check
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,9 @@ class LoginResult:
 # The same words for an unknown email and a wrong password: nothing to enumerate.
 INVALID_CREDENTIALS = "Invalid email or password."
 INACTIVE_ACCOUNT = "This account is deactivated."
+
+
+BUSY_MESSAGE = "Too many logins are being checked right now. Try again in a moment."
 
 
 def throttled_message(seconds: int) -> str:
@@ -66,12 +71,30 @@ class Authenticator:
         passwords: Passwords,
         config: AuthConfig,
         record_event: EventRecorder | None = None,
+        login_queue_limit: int = 64,
     ) -> None:
         self.session_factory = session_factory
         self.passwords = passwords
         self.config = config
         self.sessions = SessionStore(config)
         self.record_event = record_event or (lambda *_args: None)
+        # Logins wait for a password-check slot in the event loop, not in a worker thread:
+        # a flood of logins neither starves the thread pool nor grows without bound.
+        self._login_slots = anyio.CapacityLimiter(passwords.max_concurrency)
+        self._login_queue_limit = login_queue_limit
+        self._waiting = 0
+
+    async def attempt(self, request: HTTPConnection, email: str, password: str) -> LoginResult:
+        """`login` off the event loop, at most `max_concurrency` at once, a bounded queue."""
+        if self._waiting >= self._login_queue_limit:
+            return LoginResult(LoginOutcome.busy, normalize_email(email)[:254], retry_after=1)
+        self._waiting += 1
+        try:
+            return await anyio.to_thread.run_sync(
+                self.login, request, email, password, limiter=self._login_slots
+            )
+        finally:
+            self._waiting -= 1
 
     # who is this request ----------------------------------------------------
     def principal(self, request: HTTPConnection) -> Principal | None:

@@ -37,6 +37,7 @@ class Passwords:
         )
         self.min_length = min_length
         self.max_length = max_length
+        self.max_concurrency = max_concurrency
         self._slots = threading.BoundedSemaphore(max_concurrency)
         self._dummy_hash: str | None = None
 

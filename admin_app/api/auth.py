@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
 from pydantic import ConfigDict, Field
 from sqlmodel import SQLModel
+from starlette.concurrency import run_in_threadpool
 
 from admin_app.api.deps import (
     AuthenticatorDep,
@@ -20,6 +21,7 @@ from admin_app.services import users as user_service
 from auth import sessions as session_store
 from auth import tokens as token_store
 from auth.authenticator import (
+    BUSY_MESSAGE,
     INACTIVE_ACCOUNT,
     INVALID_CREDENTIALS,
     LoginOutcome,
@@ -72,11 +74,15 @@ ERRORS = {
         429: {"description": "Too many failed logins; see Retry-After"},
     },
 )
-def login(
-    body: LoginRequest, request: Request, response: Response,
-    authenticator: AuthenticatorDep, db: SessionDep,
+async def login(
+    body: LoginRequest, request: Request, response: Response, authenticator: AuthenticatorDep,
 ) -> UserPublic:
-    result = authenticator.login(request, body.email, body.password)
+    result = await authenticator.attempt(request, body.email, body.password)
+    if result.outcome is LoginOutcome.busy:
+        raise HTTPException(
+            status_code=status.HTTP_429_TOO_MANY_REQUESTS, detail=BUSY_MESSAGE,
+            headers={"Retry-After": str(result.retry_after)},
+        )
     if result.outcome is LoginOutcome.throttled:
         raise HTTPException(
             status_code=status.HTTP_429_TOO_MANY_REQUESTS,
@@ -88,7 +94,12 @@ def login(
     if result.outcome is not LoginOutcome.ok:
         raise HTTPException(status_code=status.HTTP_401_UNAUTHORIZED, detail=INVALID_CREDENTIALS)
     response.set_cookie(value=result.session_cookie, **authenticator.sessions.cookie_options())
-    return UserPublic.model_validate(user_service.get_user(db, result.user_id))
+    return await run_in_threadpool(_user_public, request, result.user_id)
+
+
+def _user_public(request: Request, user_id: int) -> UserPublic:
+    with request.app.state.session_factory() as db:
+        return UserPublic.model_validate(user_service.get_user(db, user_id))
 
 
 @router.post("/logout", status_code=204, summary="End this session")

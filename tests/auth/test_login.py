@@ -169,3 +169,52 @@ def test_login_from_another_site_is_refused(app, client) -> None:  # noqa: ANN00
                       headers={"Origin": "https://evil.example"})
     assert api.status_code == 403
     assert ORIGIN  # used above through api_login
+
+
+def test_logins_are_checked_one_at_a_time_and_the_queue_is_bounded(app, monkeypatch) -> None:  # noqa: ANN001
+    """A login flood uses at most ARGON2_MAX_CONCURRENCY cores; past the queue limit it is 429."""
+    import threading
+    import time
+
+    import anyio
+    from starlette.requests import Request
+
+    make_user(app, "flood@example.com")
+    authenticator = app.state.authenticator
+    active, peak, lock = 0, 0, threading.Lock()
+    real = app.state.passwords.verify
+
+    def slow_verify(hashed, password):  # noqa: ANN001, ANN202
+        nonlocal active, peak
+        with lock:
+            active += 1
+            peak = max(peak, active)
+        time.sleep(0.05)
+        with lock:
+            active -= 1
+        return real(hashed, password)
+
+    monkeypatch.setattr(app.state.passwords, "verify", slow_verify)
+    scope = {"type": "http", "method": "POST", "path": "/api/auth/login", "headers": [],
+             "client": ("198.51.100.7", 1234), "query_string": b""}
+    results = []
+
+    async def one() -> None:
+        results.append(await authenticator.attempt(Request(scope), "flood@example.com", "wrong password 1"))
+
+    async def flood() -> None:
+        async with anyio.create_task_group() as group:
+            for _ in range(4):
+                group.start_soon(one)
+
+    anyio.run(flood)
+    assert peak == app.state.passwords.max_concurrency == 1
+    assert len(results) == 4
+
+    monkeypatch.setattr(authenticator, "_waiting", authenticator._login_queue_limit)  # noqa: SLF001
+    with TestClient(app) as client:
+        busy = api_login(client, "flood@example.com")
+        page = admin_login(client, "flood@example.com")
+    assert busy.status_code == 429 and busy.headers["retry-after"] == "1"
+    assert "Try again in a moment" in busy.json()["detail"]
+    assert page.status_code == 429 and "Try again in a moment" in page.text
