@@ -11,7 +11,7 @@ from sqlalchemy import select
 from auth.sessions import list_user_sessions
 from models import AuthSession, Role, Task, TaskStatus, User
 from tests.admin.conftest import ORIGIN, session_cookie, task_rows
-from tests.admin.test_admin_list import counted_statements
+from tests.helpers import recorded_statements as counted_statements
 
 # slug, form value, what a changed task looks like, the flash message for 2 tasks
 TASK_ACTIONS = [
