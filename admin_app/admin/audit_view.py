@@ -74,7 +74,12 @@ class AuditEntryAdmin(ServiceBackedView, model=AuditEntry):
         AuditEntry.action, AuditEntry.entity, AuditEntry.entity_id, AuditEntry.changes,
         AuditEntry.details,
     ]
-    column_labels = {AuditEntry.actor_label: "Actor", AuditEntry.entity_id: "Entity id", AuditEntry.at: "When"}
+    column_labels = {
+        AuditEntry.id: "ID", AuditEntry.at: "When", AuditEntry.actor_id: "Actor id",
+        AuditEntry.actor_label: "Actor", AuditEntry.via: "Via", AuditEntry.action: "Action",
+        AuditEntry.entity: "Entity", AuditEntry.entity_id: "Entity id",
+        AuditEntry.changes: "Changes", AuditEntry.details: "Details",
+    }
     column_formatters = {AuditEntry.changes: _changes}
     column_formatters_detail = {AuditEntry.changes: _changes}
     column_sortable_list = [AuditEntry.at, AuditEntry.id]

@@ -12,11 +12,13 @@ import os
 import re
 import subprocess
 import sys
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Locator, Page, expect
 
 from tests.helpers import running_server, serve_env
 
@@ -30,6 +32,16 @@ VIEWER = ("viewer@example.com", "viewer password for e2e")
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--screenshots", default=None, metavar="DIR",
                      help="write the README's screenshots into DIR while the browser tests run")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # The page tour runs first, so its screenshots show the demo data, not other tests' rows.
+    here = Path(__file__).parent
+    tour = [item for item in items if item.path == here / "test_pages.py"]
+    if tour:
+        first = min(index for index, item in enumerate(items) if item.path.parent == here)
+        rest = [item for item in items if item.path != here / "test_pages.py"]
+        items[:] = rest[:first] + tour + rest[first:]
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -48,6 +60,8 @@ def browser():  # noqa: ANN201
         pytest.skip(reason)
     from playwright.sync_api import sync_playwright
 
+    # The machine is shared: give a slow page the same patience as an action (10 s).
+    expect.set_options(timeout=10_000)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=CHROMIUM, headless=True,
@@ -126,42 +140,60 @@ def events() -> BrowserEvents:
     return BrowserEvents()
 
 
+class Contexts:
+    """The test's browser contexts: each watched for problems, saved as evidence on failure."""
+
+    def __init__(self, browser, base_url: str, events: BrowserEvents) -> None:  # noqa: ANN001
+        self.browser, self.base_url, self.events = browser, base_url, events
+        self.open: list = []
+
+    def new_page(self):  # noqa: ANN201
+        context = self.browser.new_context(base_url=self.base_url, accept_downloads=True,
+                                           viewport={"width": 1400, "height": 900})
+        context.set_default_timeout(10_000)
+        self.open.append(context)
+        page = context.new_page()
+        events = self.events
+        page.on("console", lambda msg: events.console(msg))
+        page.on("pageerror", lambda exc: events.console_errors.append(str(exc)))
+        page.on("requestfailed", lambda req: events.request_failed(req))
+        page.on("response", lambda response: events.response(response))
+        return page
+
+    def save_evidence(self, name: str) -> None:
+        folder = ARTIFACTS / re.sub(r"[^\w.-]+", "_", name)
+        folder.mkdir(parents=True, exist_ok=True)
+        for c_index, context in enumerate(self.open):
+            for p_index, open_page in enumerate(context.pages):
+                stem = folder / f"browser{c_index}-page{p_index}"
+                open_page.screenshot(path=f"{stem}.png", full_page=True)
+                stem.with_suffix(".html").write_text(open_page.content())
+        print(f"\nbrowser evidence saved in {folder}")
+
+    def close(self) -> None:
+        for context in self.open:
+            context.close()
+
+
 @pytest.fixture
-def page(browser, live_server: LiveServer, events: BrowserEvents, request: pytest.FixtureRequest):  # noqa: ANN001, ANN201
-    context = browser.new_context(base_url=live_server.url, accept_downloads=True,
-                                  viewport={"width": 1400, "height": 900})
-    context.set_default_timeout(10_000)
-    page = context.new_page()
-    page.on("console", lambda msg: events.console(msg))
-    page.on("pageerror", lambda exc: events.console_errors.append(str(exc)))
-    page.on("requestfailed", lambda req: events.request_failed(req))
-    page.on("response", lambda response: events.response(response))
-    yield page
+def contexts(browser, live_server: LiveServer, events: BrowserEvents, request: pytest.FixtureRequest):  # noqa: ANN001, ANN201
+    opened = Contexts(browser, live_server.url, events)
+    yield opened
     report = getattr(request.node, "report_call", None)
     if report is not None and report.failed:
-        folder = ARTIFACTS / re.sub(r"[^\w.-]+", "_", request.node.name)
-        folder.mkdir(parents=True, exist_ok=True)
-        for index, open_page in enumerate(context.pages):
-            open_page.screenshot(path=str(folder / f"page{index}.png"), full_page=True)
-            (folder / f"page{index}.html").write_text(open_page.content())
-        print(f"\nbrowser evidence saved in {folder}")
-    context.close()
+        opened.save_evidence(request.node.name)
+    opened.close()
 
 
 @pytest.fixture
-def new_page(browser, live_server: LiveServer):  # noqa: ANN001, ANN201
+def page(contexts: Contexts):  # noqa: ANN201
+    return contexts.new_page()
+
+
+@pytest.fixture
+def new_page(contexts: Contexts):  # noqa: ANN201
     """A second, independent browser (its own cookies): for two people at once."""
-    contexts = []
-
-    def make():  # noqa: ANN202
-        context = browser.new_context(base_url=live_server.url, viewport={"width": 1400, "height": 900})
-        context.set_default_timeout(10_000)
-        contexts.append(context)
-        return context.new_page()
-
-    yield make
-    for context in contexts:
-        context.close()
+    return contexts.new_page
 
 
 @pytest.fixture
@@ -183,3 +215,76 @@ def login(page, who: tuple[str, str]) -> None:  # noqa: ANN001
     page.fill("#password", who[1])
     page.click("button[type=submit]")
     page.wait_for_url(re.compile(r".*/admin/(?!login).*"))
+
+
+# --- checking what the pages claim against the database -------------------------------------
+
+@pytest.fixture(scope="session")
+def db(live_server: LiveServer):  # noqa: ANN201
+    """A session factory on the live server's database."""
+    from admin_app.db import build_engine, build_session_factory
+    from tests.conftest import make_settings
+
+    engine = build_engine(make_settings(live_server.database_url))
+    yield build_session_factory(engine)
+    engine.dispose()
+
+
+def marker() -> str:
+    """A word no other test's data contains: a test searches for it to see only its own rows."""
+    return f"e2e{uuid.uuid4().hex[:10]}"
+
+
+def user_id(db, email: str) -> int:  # noqa: ANN001
+    from sqlalchemy import select
+
+    from models import User
+
+    with db() as session:
+        return session.execute(select(User.id).where(User.email == email)).scalar_one()
+
+
+def make_tasks(db, rows: list[dict]) -> list[int]:  # noqa: ANN001
+    """Create tasks through the task service, audited as the CLI's; their ids, in order."""
+    from admin_app import audit
+    from admin_app.services import tasks as task_service
+    from admin_app.services.actor import CLI_ACTOR
+    from models import TaskCreate
+
+    audit.install()
+    with db() as session:
+        audit.bind_actor(session, CLI_ACTOR)
+        tasks = [task_service.create_task(session, TaskCreate(**row), actor=CLI_ACTOR) for row in rows]
+        session.commit()
+        return [task.id for task in tasks]
+
+
+def task_ids(db, *conditions, order=None) -> list[int]:  # noqa: ANN001
+    """Ids of the tasks matching `conditions`, queried directly (newest first by default)."""
+    from sqlalchemy import select
+
+    from models import Task
+
+    with db() as session:
+        query = select(Task.id).where(*conditions).order_by(*(order or [Task.id.desc()]))
+        return list(session.execute(query).scalars())
+
+
+def loaded(page: Page) -> None:
+    """Wait for the current page's scripts (dropdowns need Bootstrap's) after a check that
+    proved the new page is there: a click right after a navigation could beat them."""
+    page.wait_for_load_state("load")
+
+
+def id_cells(page: Page) -> Locator:
+    """The ID column of the list (after the checkbox and the row's icons)."""
+    return page.locator("table tbody tr td:nth-child(3)")
+
+
+def expect_ids(page: Page, ids: list[int]) -> None:
+    """The list shows exactly these rows, in this order (waits for the page to get there)."""
+    expect(id_cells(page)).to_have_text([str(i) for i in ids])
+
+
+def shown_ids(page: Page) -> list[int]:
+    return [int(text) for text in id_cells(page).all_inner_texts()]
