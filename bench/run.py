@@ -449,30 +449,57 @@ class Bench:
                      [f"{seconds:.2f} s", "", f"{count / seconds:,.0f} rows/s"], ["", "", ""], "", "", target,
                      verdict, "one request, timed once"))
 
+    def login_events(self) -> dict[str, int]:
+        """Login events the app's audit trail recorded so far, by action (empty if it has none)."""
+        try:
+            with self.engine.connect() as conn:
+                rows = conn.execute(text(
+                    "SELECT action, count(*) FROM audit_entry WHERE action LIKE 'login%' GROUP BY action"
+                )).all()
+        except Exception:  # noqa: BLE001 (an app without this table: no breakdown)
+            return {}
+        return {action: n for action, n in rows}
+
+    @staticmethod
+    def delta(before: dict[str, int], after: dict[str, int]) -> str:
+        changes = {k: after.get(k, 0) - before.get(k, 0) for k in after}
+        return ", ".join(f"{k} +{v:,}" for k, v in sorted(changes.items()) if v) or "none recorded"
+
     def login_attack(self) -> None:
         c = self.args.connections
         list_load = (self.ours.base + LIST, None)
         api_url, api_range = self.ours.base + "/api/tasks/%d", (self.lo, self.hi)
         if self.fetch(api_url % self.lo, self.cookie)[0] != 200:
             api_url, api_range = self.ours.base + "/api/auth/me", None  # the API read that exists today
-        reads = [("List page", list_load), (f"API GET {api_url.removeprefix(self.ours.base)}", (api_url, api_range))]
+        api_label = api_url.removeprefix(self.ours.base).replace("%d", "{random id}")
+        reads = [("List page", list_load), (f"API GET {api_label}", (api_url, api_range))]
         quiet = [self.load(url, self.cookie, 1, id_range=ids) for _, (url, ids) in reads]
         attack_url = self.ours.base + "/api/auth/login"
         longest = 2 * self.args.duration + 60
         attack = WrkAttack(attack_url, c, longest) if self.use_wrk else HttpxAttack(attack_url, c, longest)
+        windows: list[str] = []
+        events = self.login_events()
+        attack_started = time.monotonic()
         started = attack.start()
         if started is not None:
             self.processes.track(started)
         try:
             time.sleep(2)  # let the attack reach full speed
-            loud = [self.load(url, self.cookie, 1, id_range=ids) for _, (url, ids) in reads]
+            loud = []
+            for _, (url, ids) in reads:
+                before = self.login_events()
+                loud.append(self.load(url, self.cookie, 1, id_range=ids))
+                windows.append(self.delta(before, self.login_events()))
         finally:
             statuses = attack.stop()
+            attack_seconds = time.monotonic() - attack_started
             if started is not None and started in self.processes.children:
                 self.processes.children.remove(started)
+            total_events = self.delta(events, self.login_events())
             seed.clear_login_throttle(self.engine)
+        answered = sum(v for k, v in statuses.items() if k.isdigit())
         mix = ", ".join(f"{k}: {v:,}" for k, v in sorted(statuses.items())) or "none counted"
-        for (label, _), base, under in zip(reads, quiet, loud, strict=True):
+        for (label, _), base, under, window in zip(reads, quiet, loud, windows, strict=True):
             verdict, ratio = NA, ""
             if isinstance(base, Result) and isinstance(under, Result):
                 factor = under.p99_ms / base.p99_ms
@@ -480,7 +507,9 @@ class Bench:
                 verdict = PASS if factor <= ATTACK_RATIO and under.ok else MISS
             self.add(Row(f"{label} (1 user) while {c} clients hammer POST /api/auth/login", cells(under),
                          cells(base), "ours, no attack", ratio, f"p99 <= {ATTACK_RATIO}x without", verdict,
-                         f"login answers: {mix}"))
+                         f"login answers over {attack_seconds:.0f} s: {mix} ({answered / attack_seconds:.0f}/s); "
+                         f"audit during this line: {window}"))
+        print(f"  login attack audit events: {total_events}", flush=True)
 
     # --- the run ------------------------------------------------------------------------
     def run(self) -> str:
