@@ -531,7 +531,7 @@ class Bench:
             "database": self.database, "server": f"{self.database} {self.server_version}",
             "rows": f"{self.task_count:,}", "users": f"{self.user_count:,}",
             "revision": git_revision(ROOT), "duration": f"{self.args.duration:g}",
-            "loadgen": "wrk 4.1 (Debian)" if self.use_wrk else "asyncio+httpx (wrk not installed)",
+            "loadgen": "wrk 4.1 (Debian)" if self.use_wrk else "asyncio+httpx (bounded, in the bench process)",
         }
         table = render(self.rows, meta, started, datetime.now())
         self.args.output.parent.mkdir(parents=True, exist_ok=True)
@@ -553,6 +553,8 @@ def main(argv: list[str] | None = None) -> int:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, interrupted)
+    # Also when started in the background by a shell, which leaves SIGINT ignored.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     processes = Processes()
     try:
         table = Bench(args, database_url, processes).run()
