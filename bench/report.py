@@ -97,8 +97,8 @@ def render(rows: list[Row], meta: dict[str, str], started: datetime, finished: d
         f"- Database: {meta['database']} ({meta['server']}), {meta['rows']} tasks, {meta['users']} users",
         f"- Load generator: {meta['loadgen']}; {meta['duration']} s per measurement; "
         f"1 connection unless the item says 16; servers: 1 uvicorn[standard] process each, access log on",
-        f"- Comparators: stock SQLAdmin `ModelView` (bench/stock_app.py, no auth) and the seed tutorial's "
-        f"`GET /tasks/{{id}}` (bench/tutorial_app.py, no auth, echo off)",
+        "- Comparators: stock SQLAdmin `ModelView` (bench/stock_app.py, no auth) and the seed tutorial's "
+        "`GET /tasks/{id}` (bench/tutorial_app.py, no auth, echo off)",
         "- Ratio: how many times better ours is (comparator latency / ours, ours req/s / comparator); "
         "for the login-attack and cursor lines, ours under load / ours without (lower is better)",
         "",

@@ -43,7 +43,7 @@ Priority = Annotated[int, Field(ge=1, le=5)]
 
 
 class TaskBase(SQLModel):
-    title: Title = Field(max_length=TITLE_MAX, index=True)
+    title: Title = Field(max_length=TITLE_MAX)
     description: Description = Field(default=None, max_length=DESCRIPTION_MAX)
     # status, priority and due_date are indexed together with id: see Task.__table_args__.
     status: TaskStatus = Field(default=TaskStatus.pending, sa_type=String(16))
@@ -73,6 +73,8 @@ class Task(TaskBase, table=True):
         Index("ix_task_status_id", "status", "id"),
         Index("ix_task_priority_id", "priority", "id"),
         Index("ix_task_due_date_id", "due_date", "id"),
+        Index("ix_task_assignee_id_id", "assignee_id", "id"),
+        Index("ix_task_title_id", "title", "id"),
         _trigram_index("title"),
         _trigram_index("description"),
     )
@@ -81,7 +83,7 @@ class Task(TaskBase, table=True):
     assignee_id: int | None = Field(
         default=None,
         sa_column=Column(
-            Integer, ForeignKey("user.id", ondelete="SET NULL"), index=True, nullable=True
+            Integer, ForeignKey("user.id", ondelete="SET NULL"), nullable=True
         ),
     )
     created_by_id: int | None = Field(

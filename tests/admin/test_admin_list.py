@@ -154,8 +154,25 @@ def test_unfiltered_count_is_an_estimate_on_a_big_postgresql_table(
         assert not any("count(" in s.lower() for s in statements), statements
     else:
         assert shown_count(page) == "300"
-    # Filtered: always exact.
+    # Filtered: exact while cheap (up to exact_count_limit rows)...
     assert shown_count(editor.get("/admin/task/list?status=done").text) == "100"
+    # ...then the planner's estimate for the filtered query (PostgreSQL), still "about N"
+    monkeypatch.setattr(TaskAdmin, "exact_count_limit", 50)
+    with recorded_statements(app.state.engine) as statements:
+        pending = editor.get("/admin/task/list?status=pending").text
+    if db_kind == "postgresql":
+        assert shown_count(pending).startswith("about ")
+        assert 150 <= int(shown_count(pending).removeprefix("about ").replace(",", "")) <= 400
+        assert any(s.startswith("EXPLAIN") for s in statements)
+        assert not any("count(*)" in s.lower() and "limit" not in s.lower() for s in statements)
+    else:
+        assert shown_count(pending) == "200"
+    searched = editor.get("/admin/task/list?search=a%25_b&status=pending")  # LIKE wildcards, literal
+    assert searched.status_code == 200 and shown_count(searched.text) == "0"
+    titled = editor.get("/admin/task/list?search=Task&status=pending")  # 200 match: estimated
+    count = shown_count(titled.text)
+    assert titled.status_code == 200
+    assert count == "200" if db_kind == "sqlite" else count.startswith("about ")
 
 
 def test_completed_at_is_not_editable_and_rows_link_to_details(editor, add_tasks, app) -> None:  # noqa: ANN001
