@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 
 import anyio
@@ -97,28 +98,34 @@ class Authenticator:
             self._waiting -= 1
 
     # who is this request ----------------------------------------------------
-    def principal(self, request: HTTPConnection) -> Principal | None:
-        """The principal of a request's bearer token or session cookie (cached per request)."""
+    def principal(self, request: HTTPConnection, db: Session | None = None) -> Principal | None:
+        """The principal of a request's bearer token or session cookie (cached per request).
+
+        `db`, when given, is the request's own session: one connection per request.
+        """
         cached = getattr(request.state, _STATE_KEY, _MISSING)
         if cached is not _MISSING:
             return cached  # type: ignore[return-value]
-        principal = self._resolve(request)
+        principal = self._resolve(request, db)
         setattr(request.state, _STATE_KEY, principal)
         return principal
 
-    def _resolve(self, request: HTTPConnection) -> Principal | None:
+    def _resolve(self, request: HTTPConnection, db: Session | None) -> Principal | None:
         authorization = request.headers.get("authorization")
         if authorization:
             scheme, _, credentials = authorization.partition(" ")
             if scheme.lower() != "bearer" or not credentials.strip():
                 return None
-            with self.session_factory() as db:
-                return resolve_token(db, credentials.strip())
+            with self._session(db) as session:
+                return resolve_token(session, credentials.strip())
         raw_id = self.sessions.unsign(request.cookies.get(self.config.session_cookie))
         if raw_id is None:
             return None
-        with self.session_factory() as db:
-            return self.sessions.resolve(db, raw_id)
+        with self._session(db) as session:
+            return self.sessions.resolve(session, raw_id)
+
+    def _session(self, db: Session | None) -> AbstractContextManager[Session]:
+        return nullcontext(db) if db is not None else self.session_factory()
 
     def address(self, request: HTTPConnection) -> str:
         return client_address(request, self.config.trusted_proxies)

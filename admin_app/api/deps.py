@@ -20,15 +20,17 @@ def get_db(request: Request) -> Iterator[Session]:
         yield session
 
 
-def get_authenticator(request: Request) -> Authenticator:
+# Dependencies that neither block nor touch the database are `async def`: FastAPI runs a
+# plain `def` dependency in the thread pool, one hop per dependency per request.
+async def get_authenticator(request: Request) -> Authenticator:
     return request.app.state.authenticator
 
 
-def get_passwords(request: Request) -> Passwords:
+async def get_passwords(request: Request) -> Passwords:
     return request.app.state.passwords
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
@@ -38,8 +40,10 @@ PasswordsDep = Annotated[Passwords, Depends(get_passwords)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
-def get_current_principal(request: Request, authenticator: AuthenticatorDep) -> Principal:
-    principal = authenticator.principal(request)
+def get_current_principal(
+    request: Request, authenticator: AuthenticatorDep, db: SessionDep
+) -> Principal:
+    principal = authenticator.principal(request, db)  # the request's own connection
     if principal is None:
         raise HTTPException(
             status_code=status.HTTP_401_UNAUTHORIZED,
@@ -65,13 +69,13 @@ def ensure_allowed(principal: Principal, resource: str, action: str) -> Principa
 def require(resource: str, action: str) -> Callable[[Principal], Principal]:
     """A dependency that lets the request through only if the role table allows it."""
 
-    def check(principal: CurrentUser) -> Principal:
+    async def check(principal: CurrentUser) -> Principal:
         return ensure_allowed(principal, resource, action)
 
     return check
 
 
-def api_actor(principal: CurrentUser) -> Actor:
+async def api_actor(principal: CurrentUser) -> Actor:
     return Actor.from_principal(principal, via="api")
 
 

@@ -16,7 +16,7 @@ def failing(app, monkeypatch: pytest.MonkeyPatch):  # noqa: ANN001, ANN201
     """Make every authentication lookup (API and admin) raise what the test sets."""
     raised: dict[str, BaseException] = {}
 
-    def principal(_request):  # noqa: ANN001, ANN202
+    def principal(_request, _db=None):  # noqa: ANN001, ANN202
         raise raised["exc"]
 
     monkeypatch.setattr(app.state.authenticator, "principal", principal)
