@@ -74,7 +74,8 @@ ERRORS = error_responses(401, 403)
     responses=error_responses(
         400, 401, 403, 413, 422, 429,
         e401="Invalid email or password", e403="Account deactivated (or a cross-site request)",
-        e429="Too many failed logins; see Retry-After",
+        e429="Too many failed logins, or too many logins waiting for a password check; "
+        "see Retry-After",
     ),
 )
 async def login(
