@@ -21,7 +21,7 @@ from auth.principal import Principal
 from auth.sessions import SessionStore
 from auth.tokens import resolve_token
 from models import User
-from models.common import utcnow
+from models.common import reject_control_characters, utcnow
 from models.user import normalize_email
 
 _STATE_KEY = "principal"
@@ -136,6 +136,11 @@ class Authenticator:
     ) -> LoginResult:
         """Check credentials under throttling; on success start a fresh session."""
         email = normalize_email(email)[:254]
+        try:
+            reject_control_characters(email)
+        except ValueError:
+            # No account's email has one, and PostgreSQL refuses a NUL in the lookup.
+            return LoginResult(LoginOutcome.invalid, email)
         address = self.address(request)
         via = "admin" if request.url.path.startswith("/admin") else "api"
         with self.session_factory() as db:

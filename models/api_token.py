@@ -1,12 +1,22 @@
 """Personal API tokens for scripts: shown once, stored only as a hash."""
 
 from datetime import datetime
+from typing import Annotated
 
-from pydantic import ConfigDict
+from pydantic import AfterValidator, BeforeValidator, ConfigDict
 from sqlalchemy import Column, ForeignKey, Integer
 from sqlmodel import Field, SQLModel
 
-from models.common import UTCDateTime, utcnow
+from models.common import UTCDateTime, reject_control_characters, require_text, strip_text, utcnow
+
+# Stored as sent (stripped): PostgreSQL refuses a NUL, and a blank name recognises nothing.
+TokenName = Annotated[
+    str,
+    BeforeValidator(strip_text),
+    Field(min_length=1, max_length=100),
+    AfterValidator(require_text),
+    AfterValidator(reject_control_characters),
+]
 
 
 class ApiToken(SQLModel, table=True):
@@ -31,7 +41,7 @@ class ApiToken(SQLModel, table=True):
 class ApiTokenCreate(SQLModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"name": "nightly export"}]})  # type: ignore[assignment]
 
-    name: str = Field(min_length=1, max_length=100)
+    name: TokenName
     expires_in_days: int | None = Field(default=None, ge=1, le=3650)
 
 

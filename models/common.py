@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated
 
-from pydantic import Field
+from pydantic import AfterValidator, Field
 from sqlalchemy import DateTime
 from sqlalchemy.types import TypeDecorator
 
@@ -40,6 +40,23 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.astimezone(UTC)
 
 
+def to_utc(value: datetime) -> datetime:
+    """A naive time is taken as UTC; an aware one is converted, refused if UTC cannot hold it.
+
+    `0001-01-01T00:00+01:00` is year 0 in UTC and `9999-12-31T23:59-01:00` year 10000: Python
+    raises OverflowError converting them, so refuse them as input rather than fail in SQL.
+    """
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("out of range once converted to UTC") from None
+
+
+UTCTimestamp = Annotated[datetime, AfterValidator(to_utc)]
+
+
 def reject_control_characters(value: str | None) -> str | None:
     """PostgreSQL refuses NUL in text; refuse it (and other C0 controls but tab/newline) first."""
     if value is None:
@@ -48,6 +65,9 @@ def reject_control_characters(value: str | None) -> str | None:
         if ord(char) < 32 and char not in "\t\n\r":
             raise ValueError("must not contain control characters")
     return value
+
+
+NoControlCharacters = AfterValidator(reject_control_characters)
 
 
 def strip_text(value: object) -> object:

@@ -1,11 +1,11 @@
 """The one description of "which tasks": used by the API list, bulk edits and the admin."""
 
-from datetime import date, datetime
+from datetime import date
 
 from pydantic import ConfigDict, Field, field_validator
 from sqlmodel import SQLModel
 
-from models.common import MAX_DB_ID, reject_control_characters
+from models.common import MAX_DB_ID, UTCTimestamp, reject_control_characters
 from models.task import TaskStatus
 
 
@@ -24,8 +24,8 @@ class TaskFilter(SQLModel):
     q: str | None = Field(default=None, max_length=200, description="Substring of title or description")
     due_before: date | None = None
     due_after: date | None = None
-    created_before: datetime | None = None
-    created_after: datetime | None = None
+    created_before: UTCTimestamp | None = None
+    created_after: UTCTimestamp | None = None
 
     @field_validator("q")
     @classmethod

@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query
@@ -13,8 +12,10 @@ from pydantic import BaseModel
 from sqlalchemy import select
 
 from admin_app.api.deps import SessionDep, require
+from admin_app.api.responses import error_responses
 from auth.principal import Principal
 from models import AuditEntry, AuditEntryPublic
+from models.common import MAX_DB_ID, NoControlCharacters, UTCTimestamp
 
 router = APIRouter(prefix="/api/audit", tags=["audit"])
 AuditReader = Annotated[Principal, Depends(require("audit-entry", "list"))]
@@ -35,7 +36,7 @@ def decode_cursor(cursor: str) -> int:
         last_id = value["id"]
     except (binascii.Error, ValueError, KeyError, TypeError, UnicodeDecodeError):
         raise HTTPException(status_code=422, detail="cursor: not a cursor this API returned") from None
-    if not isinstance(last_id, int):
+    if type(last_id) is not int or not 1 <= last_id <= MAX_DB_ID:
         raise HTTPException(status_code=422, detail="cursor: not a cursor this API returned")
     return last_id
 
@@ -44,17 +45,17 @@ def decode_cursor(cursor: str) -> int:
     "",
     response_model=AuditPage,
     summary="Audit entries, newest first",
-    responses={401: {"description": "Not authenticated"}, 403: {"description": "Admin role required"}},
+    responses=error_responses(401, 403, 422, e403="Admin role required"),
 )
 def list_audit_entries(
     _reader: AuditReader,
     db: SessionDep,
-    actor_id: Annotated[int | None, Query(ge=1)] = None,
-    action: Annotated[str | None, Query(max_length=32)] = None,
-    entity: Annotated[str | None, Query(max_length=32)] = None,
-    entity_id: Annotated[str | None, Query(max_length=64)] = None,
-    at_after: datetime | None = None,
-    at_before: datetime | None = None,
+    actor_id: Annotated[int | None, Query(ge=1, le=MAX_DB_ID)] = None,
+    action: Annotated[str | None, Query(max_length=32), NoControlCharacters] = None,
+    entity: Annotated[str | None, Query(max_length=32), NoControlCharacters] = None,
+    entity_id: Annotated[str | None, Query(max_length=64), NoControlCharacters] = None,
+    at_after: UTCTimestamp | None = None,
+    at_before: UTCTimestamp | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
 ) -> AuditPage:

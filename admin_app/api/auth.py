@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
+from fastapi import APIRouter, Depends, HTTPException, Path, Request, Response, status
 from pydantic import ConfigDict, Field
 from sqlmodel import SQLModel
 from starlette.concurrency import run_in_threadpool
@@ -16,6 +16,7 @@ from admin_app.api.deps import (
     SessionDep,
     require,
 )
+from admin_app.api.responses import error_responses
 from admin_app.errors import NotFound
 from admin_app.services import users as user_service
 from auth import sessions as session_store
@@ -36,9 +37,14 @@ from models import (
     UserPublic,
     UserUpdate,
 )
+from models.common import MAX_DB_ID, NoControlCharacters
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
 Account = Annotated[Principal, Depends(require("account", "*"))]
+# A session's id is a SHA-256 hex digest; anything else names no session (and a NUL byte
+# would reach PostgreSQL, which refuses it).
+SessionId = Annotated[str, Path(max_length=64, description="The session's id"), NoControlCharacters]
+TokenId = Annotated[int, Path(ge=1, le=MAX_DB_ID, description="The token's id")]
 
 
 class LoginRequest(SQLModel):
@@ -58,21 +64,19 @@ class PasswordChange(SQLModel):
     new_password: str = Field(max_length=4096)
 
 
-ERRORS = {
-    401: {"description": "Not authenticated"},
-    403: {"description": "Not allowed"},
-}
+ERRORS = error_responses(401, 403)
 
 
 @router.post(
     "/login",
     response_model=UserPublic,
     summary="Log in and receive the session cookie",
-    responses={
-        401: {"description": "Invalid email or password"},
-        403: {"description": "Account deactivated"},
-        429: {"description": "Too many failed logins; see Retry-After"},
-    },
+    responses=error_responses(
+        400, 401, 403, 413, 422, 429,
+        e401="Invalid email or password", e403="Account deactivated (or a cross-site request)",
+        e429="Too many failed logins, or too many logins waiting for a password check; "
+        "see Retry-After",
+    ),
 )
 async def login(
     body: LoginRequest, request: Request, response: Response, authenticator: AuthenticatorDep,
@@ -102,7 +106,10 @@ def _user_public(request: Request, user_id: int) -> UserPublic:
         return UserPublic.model_validate(user_service.get_user(db, user_id))
 
 
-@router.post("/logout", status_code=204, summary="End this session")
+@router.post(
+    "/logout", status_code=204, summary="End this session",
+    responses=error_responses(403, e403="A cross-site request"),
+)
 def logout(request: Request, authenticator: AuthenticatorDep) -> Response:
     authenticator.logout(request)
     response = Response(status_code=204)
@@ -118,7 +125,10 @@ def me(principal: CurrentUser, db: SessionDep) -> UserPublic:
 
 @router.post(
     "/password", status_code=204, summary="Change my password (ends my other sessions)",
-    responses={**ERRORS, 400: {"description": "Current password wrong"}, 422: {"description": "New password refused"}},
+    responses=error_responses(
+        400, 401, 403, 413, 422,
+        e400="Current password wrong, or a body that is not UTF-8 JSON", e422="New password refused",
+    ),
 )
 def change_password(
     body: PasswordChange, principal: Account, db: SessionDep, passwords: PasswordsDep,
@@ -142,8 +152,8 @@ def my_sessions(principal: Account, db: SessionDep) -> list[AuthSessionPublic]:
     ]
 
 
-@router.delete("/sessions/{session_id}", status_code=204, summary="End one of my sessions", responses={**ERRORS, 404: {"description": "No such session"}})
-def end_my_session(session_id: str, principal: Account, db: SessionDep) -> Response:
+@router.delete("/sessions/{session_id}", status_code=204, summary="End one of my sessions", responses=error_responses(401, 403, 404, 422, e404="No such session"))
+def end_my_session(session_id: SessionId, principal: Account, db: SessionDep) -> Response:
     if not session_store.end_session_of_user(db, principal.user_id, session_id):
         raise NotFound("Session not found.")
     db.commit()
@@ -157,7 +167,8 @@ def my_tokens(principal: Account, db: SessionDep) -> list[ApiTokenPublic]:
 
 @router.post(
     "/tokens", status_code=201, response_model=ApiTokenCreated,
-    summary="Create an API token (the secret is in this response only)", responses=ERRORS,
+    summary="Create an API token (the secret is in this response only)",
+    responses=error_responses(400, 401, 403, 413, 422),
 )
 def create_token(body: ApiTokenCreate, principal: Account, db: SessionDep) -> ApiTokenCreated:
     token, raw = token_store.create_token(
@@ -169,9 +180,9 @@ def create_token(body: ApiTokenCreate, principal: Account, db: SessionDep) -> Ap
 
 @router.delete(
     "/tokens/{token_id}", status_code=204, summary="Revoke one of my API tokens",
-    responses={**ERRORS, 404: {"description": "No such token"}},
+    responses=error_responses(401, 403, 404, 422, e404="No such token"),
 )
-def revoke_token(token_id: int, principal: Account, db: SessionDep) -> Response:
+def revoke_token(token_id: TokenId, principal: Account, db: SessionDep) -> Response:
     if token_store.revoke_token(db, token_id, user_id=principal.user_id) is None:
         raise NotFound("Token not found.")
     db.commit()

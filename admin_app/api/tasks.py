@@ -136,7 +136,7 @@ def _public(db: Session, task_id: int, response: Response) -> TaskPublic:
     description="Keyset pagination: follow `next_cursor` until it is null; pages stay fast "
     "however deep. `total` only with `count=true`.",
     dependencies=[Depends(require("task", "list"))],
-    responses=error_responses(401, 403),
+    responses=error_responses(401, 403, 422),
 )
 def list_tasks(params: Annotated[TaskListParams, Query()], db: SessionDep) -> TaskPage:
     spec = params.task_filter()
@@ -158,7 +158,7 @@ def list_tasks(params: Annotated[TaskListParams, Query()], db: SessionDep) -> Ta
     summary="Create a task",
     description="Answers 201 with the task and its URL in `Location`.",
     dependencies=[Depends(require("task", "create"))],
-    responses=error_responses(401, 403, 413),
+    responses=error_responses(400, 401, 403, 413, 422),
 )
 def create_task(
     body: TaskCreate, request: Request, response: Response, db: SessionDep, actor: ActorDep
@@ -175,7 +175,7 @@ def create_task(
     summary="Change or delete many tasks at once",
     description=f"By `ids` (at most {MAX_BULK_IDS:,}) or by `filter` (one statement, no limit); "
     "`set` needs the edit permission, `delete` the delete permission. All or nothing.",
-    responses=error_responses(401, 403, 413),
+    responses=error_responses(400, 401, 403, 413, 422),
 )
 def bulk(
     body: TaskBulkRequest,
@@ -202,7 +202,7 @@ def bulk(
     summary="One task",
     description='The `ETag` header carries the version (`"3"`).',
     dependencies=[Depends(require("task", "details"))],
-    responses=error_responses(401, 403, 404),
+    responses=error_responses(401, 403, 404, 422),
 )
 def get_task(task_id: TaskId, response: Response, db: SessionDep) -> TaskPublic:
     return _public(db, task_id, response)
@@ -216,7 +216,7 @@ def get_task(task_id: TaskId, response: Response, db: SessionDep) -> TaskPublic:
     "read is required, as `If-Match` (the ETag from GET) or `version` in the body: a task "
     "changed since is refused (412 for If-Match, 409 for the body) and left as it is.",
     dependencies=[Depends(require("task", "edit"))],
-    responses=error_responses(401, 403, 404, 409, 412, 413, 428),
+    responses=error_responses(400, 401, 403, 404, 409, 412, 413, 422, 428),
 )
 def replace_task(
     task_id: TaskId, body: TaskReplace, response: Response, db: SessionDep, actor: ActorDep,
@@ -238,7 +238,7 @@ def replace_task(
     "`If-Match` (the ETag from GET) or `version` in the body: a task changed since is "
     "refused (412 for If-Match, 409 for the body) and left as it is.",
     dependencies=[Depends(require("task", "edit"))],
-    responses=error_responses(401, 403, 404, 409, 412, 413, 428),
+    responses=error_responses(400, 401, 403, 404, 409, 412, 413, 422, 428),
 )
 def update_task(
     task_id: TaskId, body: TaskUpdate, response: Response, db: SessionDep, actor: ActorDep,
@@ -258,7 +258,7 @@ def update_task(
     summary="Delete a task",
     description="With `If-Match`, a task changed since is refused (412) and kept.",
     dependencies=[Depends(require("task", "delete"))],
-    responses=error_responses(401, 403, 404, 409, 412),
+    responses=error_responses(400, 401, 403, 404, 409, 412, 422),
 )
 def delete_task(task_id: TaskId, db: SessionDep, actor: ActorDep, precondition: IfMatch) -> Response:
     task = task_service.get_task(db, task_id)

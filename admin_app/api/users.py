@@ -74,7 +74,7 @@ def _admin(action: str) -> list[Any]:
     response_model_exclude_unset=True,
     summary="List users: search, filter, page",
     dependencies=_admin("list"),
-    responses=error_responses(401, 403),
+    responses=error_responses(401, 403, 422),
 )
 def list_users(params: Annotated[UserListParams, Query()], db: SessionDep) -> UserPage:
     spec = params.user_filter()
@@ -96,7 +96,7 @@ def list_users(params: Annotated[UserListParams, Query()], db: SessionDep) -> Us
     summary="Create a user",
     description="The password must follow the password rules. 201 with `Location`.",
     dependencies=_admin("create"),
-    responses=error_responses(401, 403, 409, 413, e409="A user with this email exists"),
+    responses=error_responses(400, 401, 403, 409, 413, 422, e409="A user with this email exists"),
 )
 def create_user(
     body: UserCreate, request: Request, response: Response, db: SessionDep, passwords: PasswordsDep
@@ -116,7 +116,7 @@ def create_user(
     summary="One user",
     description='The `ETag` header carries the version (`"3"`).',
     dependencies=_admin("details"),
-    responses=error_responses(401, 403, 404),
+    responses=error_responses(401, 403, 404, 422),
 )
 def get_user(user_id: UserId, response: Response, db: SessionDep) -> UserPublic:
     user = user_service.get_user(db, user_id)
@@ -132,7 +132,7 @@ def get_user(user_id: UserId, response: Response, db: SessionDep) -> UserPublic:
     "sessions. The last active admin cannot be demoted or deactivated (409). The version you "
     "read is required, as `If-Match` (the ETag from GET) or `version` in the body: a user "
     "changed since is refused (412 for If-Match, 409 for the body).",
-    responses=error_responses(401, 403, 404, 409, 412, 413, 428),
+    responses=error_responses(400, 401, 403, 404, 409, 412, 413, 422, 428),
 )
 def update_user(
     user_id: UserId,
@@ -161,7 +161,7 @@ def update_user(
     summary="Delete a user",
     description="Their tasks stay, unassigned. The last active admin cannot be deleted (409).",
     dependencies=_admin("delete"),
-    responses=error_responses(401, 403, 404, 409),
+    responses=error_responses(401, 403, 404, 409, 422),
 )
 def delete_user(user_id: UserId, db: SessionDep) -> Response:
     user_service.delete_user(db, user_service.get_user(db, user_id))

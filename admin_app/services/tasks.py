@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, ConfigDict, Field, ValidationError
@@ -23,7 +23,7 @@ from admin_app.services.search import contains_text
 from admin_app.services.users import first_error
 from admin_app.services.versions import check_version, flush_checking_version
 from models import Task, TaskCreate, TaskReplace, TaskStatus, TaskUpdate, User
-from models.common import MAX_DB_ID, DbId, reject_control_characters, utcnow
+from models.common import MAX_DB_ID, DbId, UTCTimestamp, reject_control_characters, utcnow
 from models.task_filter import TaskFilter
 
 
@@ -107,8 +107,8 @@ TASK_SORTS: dict[str, SortKey] = {
     "status": SortKey(Task.status, SortText),
     "priority": SortKey(Task.priority, SortInt),
     "due_date": SortKey(Task.due_date, date, nullable=True),
-    "created_at": SortKey(Task.created_at, datetime),
-    "updated_at": SortKey(Task.updated_at, datetime),
+    "created_at": SortKey(Task.created_at, UTCTimestamp),
+    "updated_at": SortKey(Task.updated_at, UTCTimestamp),
 }
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from pydantic import AfterValidator, Field, ValidationError
@@ -16,7 +15,7 @@ from admin_app.services.search import contains_text
 from admin_app.services.versions import check_version, flush_checking_version
 from auth.passwords import PasswordPolicyError, Passwords
 from models import Role, User, UserCreate, UserFilter, UserUpdate
-from models.common import MAX_DB_ID, reject_control_characters
+from models.common import MAX_DB_ID, UTCTimestamp, reject_control_characters
 
 DUPLICATE_EMAIL = "A user with this email exists."
 
@@ -178,8 +177,8 @@ def delete_user(db: Session, user: User) -> None:
 USER_SORTS: dict[str, SortKey] = {
     "id": SortKey(User.id, Annotated[int, Field(ge=0, le=MAX_DB_ID)]),
     "email": SortKey(User.email, Annotated[str, AfterValidator(reject_control_characters)]),
-    "created_at": SortKey(User.created_at, datetime),
-    "last_login_at": SortKey(User.last_login_at, datetime, nullable=True),
+    "created_at": SortKey(User.created_at, UTCTimestamp),
+    "last_login_at": SortKey(User.last_login_at, UTCTimestamp, nullable=True),
 }
 
 

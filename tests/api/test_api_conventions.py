@@ -139,6 +139,7 @@ def test_the_examples_are_valid(schema) -> None:  # noqa: ANN001
     models = [
         TaskCreate, TaskReplace, TaskUpdate, TaskPublic, tasks.TaskPage, tasks.TaskBulkRequest,
         tasks.TaskBulkResult, UserCreate, UserUpdate, UserPublic, users.UserPage, responses.ErrorMessage,
+        responses.FieldErrors,
     ]
     for model in models:
         examples = schema["components"]["schemas"][model.__name__].get("examples")
