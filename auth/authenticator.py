@@ -84,9 +84,13 @@ class Authenticator:
         self._login_slots = anyio.CapacityLimiter(passwords.max_concurrency)
         self._login_queue_limit = login_queue_limit
         self._waiting = 0
+        self.known_blocks = throttle.KnownBlocks()
 
     async def attempt(self, request: HTTPConnection, email: str, password: str) -> LoginResult:
         """`login` off the event loop, at most `max_concurrency` at once, a bounded queue."""
+        known = self.known_blocks.seconds_left(normalize_email(email)[:254], self.address(request))
+        if known is not None:  # already refused here: no query, no thread, no hashing
+            return LoginResult(LoginOutcome.throttled, normalize_email(email)[:254], retry_after=known)
         if self._waiting >= self._login_queue_limit:
             return LoginResult(LoginOutcome.busy, normalize_email(email)[:254], retry_after=1)
         self._waiting += 1
@@ -144,11 +148,14 @@ class Authenticator:
         address = self.address(request)
         via = "admin" if request.url.path.startswith("/admin") else "api"
         with self.session_factory() as db:
-            wait = throttle.retry_after(db, self.config, email, address)
-            if wait is not None:  # refused before any hashing, even for a right password
-                self.record_event(db, "login_throttled", email, None, {"address": address, "via": via})
+            block = throttle.find_block(db, self.config, email, address)
+            if block is not None:  # refused before any hashing, even for a right password
+                self.known_blocks.remember(block)
+                self.record_event(db, "login_throttled", email, None, {
+                    "address": address, "via": via, "blocked": block.scope, "seconds": block.seconds,
+                })
                 db.commit()
-                return LoginResult(LoginOutcome.throttled, email, retry_after=wait)
+                return LoginResult(LoginOutcome.throttled, email, retry_after=block.seconds)
             user = db.execute(
                 select(User.id, User.hashed_password, User.is_active).where(User.email == email)
             ).first()

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import time
+from dataclasses import dataclass
 
 from sqlalchemy import delete, func, select
 from sqlmodel import Session
@@ -12,14 +14,27 @@ from models import LoginFailure
 from models.common import utcnow
 
 
+@dataclass(frozen=True)
+class Block:
+    seconds: int
+    scope: str  # "account" or "address": what the block applies to
+    key: str  # the email or the address
+
+
 def retry_after(db: Session, config: AuthConfig, email: str, address: str) -> int | None:
     """Seconds until another attempt is allowed, or None when it is allowed now."""
+    block = find_block(db, config, email, address)
+    return block.seconds if block else None
+
+
+def find_block(db: Session, config: AuthConfig, email: str, address: str) -> Block | None:
+    """The longest block on this account or this address, if any."""
     now = utcnow()
     since = now - config.failure_window
-    waits: list[float] = []
-    for column, value, limit in (
-        (LoginFailure.email, email, config.max_failures),
-        (LoginFailure.address, address, config.max_failures_per_address),
+    blocks: list[Block] = []
+    for scope, column, value, limit in (
+        ("account", LoginFailure.email, email, config.max_failures),
+        ("address", LoginFailure.address, address, config.max_failures_per_address),
     ):
         count = db.execute(
             select(func.count())
@@ -31,10 +46,39 @@ def retry_after(db: Session, config: AuthConfig, email: str, address: str) -> in
                 select(LoginFailure.at).where(column == value, LoginFailure.at > since)
                 .order_by(LoginFailure.at.desc()).offset(limit - 1).limit(1)
             ).scalar_one()
-            waits.append((nth + config.failure_window - now).total_seconds())
-    if not waits:
-        return None
-    return max(1, math.ceil(max(waits)))
+            seconds = max(1, math.ceil((nth + config.failure_window - now).total_seconds()))
+            blocks.append(Block(seconds, scope, value))
+    return max(blocks, key=lambda block: block.seconds, default=None)
+
+
+class KnownBlocks:
+    """Blocks this process has already read from the database, until they expire.
+
+    The database stays the authority (every process counts there); remembering a block
+    only refuses a blocked client sooner, without a query, a thread or an audit row per
+    attempt while a brute force hammers the login. Bounded in size.
+    """
+
+    def __init__(self, limit: int = 10_000) -> None:
+        self._until: dict[tuple[str, str], float] = {}
+        self._limit = limit
+
+    def remember(self, block: Block) -> None:
+        now = time.monotonic()
+        if len(self._until) >= self._limit:
+            self._until = {k: t for k, t in self._until.items() if t > now}
+            if len(self._until) >= self._limit:
+                self._until.pop(next(iter(self._until)))
+        self._until[(block.scope, block.key)] = now + block.seconds
+
+    def seconds_left(self, email: str, address: str) -> int | None:
+        now = time.monotonic()
+        left = [
+            until - now
+            for key in (("account", email), ("address", address))
+            if (until := self._until.get(key)) is not None and until > now
+        ]
+        return max(1, math.ceil(max(left))) if left else None
 
 
 def record_failure(db: Session, config: AuthConfig, email: str, address: str) -> None:
