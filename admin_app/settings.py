@@ -60,6 +60,7 @@ class Settings(BaseSettings):
     login_max_failures: int = Field(default=5, ge=1)
     login_window_minutes: int = Field(default=15, ge=1)
     login_max_failures_per_address: int = Field(default=50, ge=1)
+    login_throttle_delay_seconds: float = Field(default=1.0, ge=0, le=30)
     trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
 
     @field_validator("trusted_proxies", mode="before")

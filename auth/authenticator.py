@@ -90,6 +90,9 @@ class Authenticator:
         """`login` off the event loop, at most `max_concurrency` at once, a bounded queue."""
         known = self.known_blocks.seconds_left(normalize_email(email)[:254], self.address(request))
         if known is not None:  # already refused here: no query, no thread, no hashing
+            # ...and not at once: an attacker's connections would otherwise turn cheap 429s
+            # into thousands of requests a second that crowd the event loop.
+            await anyio.sleep(self.config.throttle_delay)
             return LoginResult(LoginOutcome.throttled, normalize_email(email)[:254], retry_after=known)
         if self._waiting >= self._login_queue_limit:
             return LoginResult(LoginOutcome.busy, normalize_email(email)[:254], retry_after=1)

@@ -16,6 +16,7 @@ class AuthConfig:
     max_failures: int = 5
     max_failures_per_address: int = 50
     failure_window: timedelta = timedelta(minutes=15)
+    throttle_delay: float = 1.0  # seconds a refused (throttled) login waits before its 429
     trusted_proxies: frozenset[str] = field(default_factory=frozenset)
 
     @property
@@ -34,5 +35,6 @@ class AuthConfig:
             max_failures=settings.login_max_failures,
             max_failures_per_address=settings.login_max_failures_per_address,
             failure_window=timedelta(minutes=settings.login_window_minutes),
+            throttle_delay=settings.login_throttle_delay_seconds,
             trusted_proxies=frozenset(settings.trusted_proxies),
         )

@@ -29,6 +29,7 @@ def make_settings(database_url: str, **overrides: object) -> Settings:
     values: dict[str, object] = {
         "database_url": database_url,
         "secret_key": TEST_SECRET,
+        "login_throttle_delay_seconds": 0,
         **FAST_ARGON2,
     }
     values.update(overrides)

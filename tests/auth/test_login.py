@@ -237,6 +237,15 @@ def test_a_known_block_is_refused_without_a_query_or_an_audit_row_each(app, clie
             again = api_login(client, "hammered@example.com", "wrong password 123")
             assert again.status_code == 429 and int(again.headers["retry-after"]) >= 1
     assert statements == []
+    # a refused attempt is answered after LOGIN_THROTTLE_DELAY_SECONDS, not at once
+    import time
+    from dataclasses import replace
+
+    authenticator = app.state.authenticator
+    authenticator.config = replace(authenticator.config, throttle_delay=0.3)
+    started = time.perf_counter()
+    assert api_login(client, "hammered@example.com").status_code == 429
+    assert time.perf_counter() - started >= 0.3
     with build_session_factory(app.state.engine)() as db:
         throttled = db.execute(
             select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "login_throttled")
