@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Query
-from pydantic import BaseModel
+from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from admin_app.api.deps import SessionDep, require
 from admin_app.api.responses import error_responses
+from admin_app.services.pagination import SortKey, paginate, parse_sort
 from auth.principal import Principal
 from models import AuditEntry, AuditEntryPublic
 from models.common import MAX_DB_ID, NoControlCharacters, UTCTimestamp
@@ -26,19 +24,8 @@ class AuditPage(BaseModel):
     next_cursor: str | None
 
 
-def encode_cursor(last_id: int) -> str:
-    return base64.urlsafe_b64encode(json.dumps({"id": last_id}).encode()).decode()
-
-
-def decode_cursor(cursor: str) -> int:
-    try:
-        value = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-        last_id = value["id"]
-    except (binascii.Error, ValueError, KeyError, TypeError, UnicodeDecodeError):
-        raise HTTPException(status_code=422, detail="cursor: not a cursor this API returned") from None
-    if type(last_id) is not int or not 1 <= last_id <= MAX_DB_ID:
-        raise HTTPException(status_code=422, detail="cursor: not a cursor this API returned")
-    return last_id
+# Newest first: the shared keyset pagination over id, descending.
+NEWEST_FIRST = parse_sort("-id", {"id": SortKey(AuditEntry.id, Annotated[int, Field(ge=1, le=MAX_DB_ID)])})
 
 
 @router.get(
@@ -70,12 +57,10 @@ def list_audit_entries(
         query = query.where(AuditEntry.at > at_after)
     if at_before is not None:
         query = query.where(AuditEntry.at < at_before)
-    if cursor is not None:
-        query = query.where(AuditEntry.id < decode_cursor(cursor))
-    rows = list(db.execute(query.order_by(AuditEntry.id.desc()).limit(limit + 1)).scalars())
-    more = len(rows) > limit
-    rows = rows[:limit]
+    page = paginate(
+        db, query, ordering=NEWEST_FIRST, id_column=AuditEntry.id, limit=limit, cursor=cursor
+    )
     return AuditPage(
-        items=[AuditEntryPublic.model_validate(row) for row in rows],
-        next_cursor=encode_cursor(rows[-1].id) if more and rows else None,
+        items=[AuditEntryPublic.model_validate(row) for row in page.items],
+        next_cursor=page.next_cursor,
     )

@@ -204,8 +204,9 @@ def test_a_time_utc_cannot_hold_is_a_422(
     [
         ("DELETE", "/api/auth/tokens/99999999999999999999", "/api/auth/tokens/{token_id}"),
         ("GET", "/api/audit?actor_id=99999999999999999999", "/api/audit"),
-        ("GET", "/api/audit?cursor=" + _cursor({"id": 99999999999999999999}), "/api/audit"),
-        ("GET", "/api/audit?cursor=" + _cursor({"id": True}), "/api/audit"),
+        ("GET", "/api/audit?cursor=" + _cursor({"s": "-id", "v": 99999999999999999999, "i": 1}), "/api/audit"),
+        ("GET", "/api/audit?cursor=" + _cursor({"s": "-id", "v": 1, "i": 99999999999999999999}), "/api/audit"),
+        ("GET", "/api/audit?cursor=" + _cursor({"s": "-id", "v": True, "i": 1}), "/api/audit"),
     ],
 )
 def test_an_id_past_the_integer_columns_is_a_422(
