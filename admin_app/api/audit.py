@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, Strict
 from sqlalchemy import select
 
 from admin_app.api.deps import SessionDep, require
@@ -25,7 +25,9 @@ class AuditPage(BaseModel):
 
 
 # Newest first: the shared keyset pagination over id, descending.
-NEWEST_FIRST = parse_sort("-id", {"id": SortKey(AuditEntry.id, Annotated[int, Field(ge=1, le=MAX_DB_ID)])})
+NEWEST_FIRST = parse_sort(
+    "-id", {"id": SortKey(AuditEntry.id, Annotated[int, Strict(), Field(ge=1, le=MAX_DB_ID)])}
+)
 
 
 @router.get(
