@@ -75,6 +75,8 @@ class Task(TaskBase, table=True):
         Index("ix_task_due_date_id", "due_date", "id"),
         Index("ix_task_assignee_id_id", "assignee_id", "id"),
         Index("ix_task_title_id", "title", "id"),
+        Index("ix_task_created_at_id", "created_at", "id"),
+        Index("ix_task_updated_at_id", "updated_at", "id"),
         _trigram_index("title"),
         _trigram_index("description"),
     )
@@ -91,13 +93,12 @@ class Task(TaskBase, table=True):
         sa_column=Column(Integer, ForeignKey("user.id", ondelete="SET NULL"), nullable=True),
     )
     created_at: datetime = Field(
-        default_factory=utcnow, sa_type=UTCDateTime, nullable=False, index=True
+        default_factory=utcnow, sa_type=UTCDateTime, nullable=False
     )
     updated_at: datetime = Field(
         default_factory=utcnow,
         sa_type=UTCDateTime,
         nullable=False,
-        index=True,
         sa_column_kwargs={"onupdate": utcnow},
     )
     completed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
