@@ -3,9 +3,7 @@ set-based statements and events (logins, exports). Entries share the change's tr
 
 from __future__ import annotations
 
-import enum
 from contextvars import ContextVar
-from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import event, insert, inspect
@@ -14,7 +12,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from admin_app.services.actor import SYSTEM_ACTOR, Actor
 from models import ApiToken, AuditEntry, Task, User
-from models.common import utcnow
+from models.common import jsonable, utcnow
 
 ENTITY_NAMES: dict[type, str] = {Task: "task", User: "user", ApiToken: "token"}
 # Bookkeeping that every update touches: recording it would only add noise.
@@ -63,14 +61,6 @@ def actor_of(db: Session) -> Actor:
     if principal is not None:
         return Actor.from_principal(principal, via=via)
     return Actor(user_id=None, label="anonymous", via=via)
-
-
-def jsonable(value: Any) -> Any:
-    if isinstance(value, enum.Enum):
-        return value.value
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    return value
 
 
 def _entry(actor: Actor, action: str, entity: str, entity_id: Any, **fields: Any) -> dict[str, Any]:

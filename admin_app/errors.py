@@ -25,9 +25,6 @@ class InvalidInput(ServiceError):
     status_code = 422
 
 
-class PermissionDenied(ServiceError):
-    status_code = 403
-
 
 class RowErrors(InvalidInput):
     """Several rows refused at once: `errors` maps each row's key to why (nothing was saved)."""

@@ -18,7 +18,7 @@ from auth.client_address import client_address
 from auth.config import AuthConfig
 from auth.passwords import Passwords
 from auth.principal import Principal
-from auth.sessions import SessionStore
+from auth.sessions import SessionStore, purge_expired_sessions
 from auth.tokens import resolve_token
 from models import User
 from models.common import reject_control_characters, utcnow
@@ -183,6 +183,8 @@ class Authenticator:
             previous = self.sessions.unsign(request.cookies.get(self.config.session_cookie))
             if previous is not None:  # nothing from before login survives
                 self.sessions.end(db, previous)
+            # Sessions nobody came back to are otherwise only removed when presented.
+            purge_expired_sessions(db)
             raw = self.sessions.create(
                 db, user.id, ip_address=address,
                 user_agent=request.headers.get("user-agent", ""),

@@ -21,12 +21,6 @@ class Block:
     key: str  # the email or the address
 
 
-def retry_after(db: Session, config: AuthConfig, email: str, address: str) -> int | None:
-    """Seconds until another attempt is allowed, or None when it is allowed now."""
-    block = find_block(db, config, email, address)
-    return block.seconds if block else None
-
-
 def find_block(db: Session, config: AuthConfig, email: str, address: str) -> Block | None:
     """The longest block on this account or this address, if any."""
     now = utcnow()

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import Annotated
+from datetime import UTC, date, datetime
+from enum import Enum
+from typing import Annotated, Any
 
 from pydantic import AfterValidator, Field
 from sqlalchemy import DateTime
@@ -55,6 +56,15 @@ def to_utc(value: datetime) -> datetime:
 
 
 UTCTimestamp = Annotated[datetime, AfterValidator(to_utc)]
+
+
+def jsonable(value: Any) -> Any:
+    """A column value as JSON and CSV show it: enums by value, dates and times in ISO 8601."""
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return value
 
 
 def reject_control_characters(value: str | None) -> str | None:

@@ -13,8 +13,6 @@ import json
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
-from enum import Enum
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select
@@ -22,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from starlette.responses import StreamingResponse
 
 from admin_app.db import set_statement_timeout
+from models.common import jsonable
 
 BATCH_ROWS = 1000
 # A cell that a spreadsheet would run as a formula (=HYPERLINK(...), +cmd, -2+3, @SUM).
@@ -40,21 +39,13 @@ def export_statement(columns: Sequence[ExportColumn], base: Select) -> Select:
     return base.with_only_columns(*(c.expression for c in columns), maintain_column_froms=True)
 
 
-def iso(value: Any) -> Any:
-    if isinstance(value, (datetime, date)):
-        return value.isoformat()
-    if isinstance(value, Enum):
-        return value.value
-    return value
-
-
 def cell(value: Any) -> Any:
     """A CSV cell: ISO dates, JSON for structured values, formulas neutralised."""
     if value is None:
         return ""
     if isinstance(value, (dict, list)):
         return json.dumps(value, ensure_ascii=False, default=str)
-    return neutralise(iso(value))
+    return neutralise(jsonable(value))
 
 
 def neutralise(value: Any) -> Any:
@@ -99,7 +90,7 @@ def json_chunks(columns: Sequence[ExportColumn], batches: Iterator[Sequence[Any]
     for rows in batches:
         parts = []
         for row in rows:
-            item = json.dumps(dict(zip(keys, map(iso, row), strict=True)), ensure_ascii=False)
+            item = json.dumps(dict(zip(keys, map(jsonable, row), strict=True)), ensure_ascii=False)
             parts.append(("\n" if first else ",\n") + item)
             first = False
         yield "".join(parts)

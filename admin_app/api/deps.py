@@ -9,7 +9,6 @@ from fastapi import Depends, HTTPException, Request, status
 from sqlmodel import Session
 
 from admin_app.services.actor import Actor
-from admin_app.settings import Settings
 from auth.authenticator import Authenticator
 from auth.passwords import Passwords
 from auth.principal import Principal
@@ -30,14 +29,10 @@ async def get_passwords(request: Request) -> Passwords:
     return request.app.state.passwords
 
 
-async def get_settings(request: Request) -> Settings:
-    return request.app.state.settings
-
 
 SessionDep = Annotated[Session, Depends(get_db)]
 AuthenticatorDep = Annotated[Authenticator, Depends(get_authenticator)]
 PasswordsDep = Annotated[Passwords, Depends(get_passwords)]
-SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
 def get_current_principal(

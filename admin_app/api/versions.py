@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Annotated
@@ -71,4 +71,3 @@ def if_match(
 
 
 IfMatch = Annotated[Precondition, Depends(if_match)]
-EtagSetter = Callable[[int], None]

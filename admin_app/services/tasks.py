@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, ConfigDict, Field
 from sqlalchemy import ColumnElement, Select, func, insert, select
 from sqlalchemy.orm import joinedload
 from sqlmodel import Session, SQLModel
@@ -20,25 +20,10 @@ from admin_app.errors import InvalidInput, NotFound, RowErrors
 from admin_app.services.actor import Actor
 from admin_app.services.pagination import Page, SortKey, paginate, parse_sort
 from admin_app.services.search import contains_text
-from admin_app.services.users import first_error
 from admin_app.services.versions import check_version, flush_checking_version
 from models import Task, TaskCreate, TaskReplace, TaskStatus, TaskUpdate, User
 from models.common import MAX_DB_ID, DbId, UTCTimestamp, reject_control_characters, utcnow
 from models.task_filter import TaskFilter
-
-
-def validate_create(data: dict[str, Any]) -> TaskCreate:
-    try:
-        return TaskCreate.model_validate(data)
-    except ValidationError as exc:
-        raise InvalidInput(first_error(exc)) from exc
-
-
-def validate_update(data: dict[str, Any]) -> TaskUpdate:
-    try:
-        return TaskUpdate.model_validate(data)
-    except ValidationError as exc:
-        raise InvalidInput(first_error(exc)) from exc
 
 
 def _check_assignee(db: Session, assignee_id: int | None) -> None:

@@ -86,14 +86,6 @@ def count_users(session: Session) -> int:
     return session.execute(select(func.count()).select_from(User)).scalar_one()
 
 
-def count_active_admins(session: Session) -> int:
-    return session.execute(
-        select(func.count())
-        .select_from(User)
-        .where(User.role == Role.admin.value, User.is_active.is_(True))
-    ).scalar_one()
-
-
 LAST_ADMIN = "The last active admin cannot be removed, demoted or deactivated."
 
 

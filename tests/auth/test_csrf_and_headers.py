@@ -5,7 +5,7 @@ from sqlalchemy import func, select
 
 from admin_app.db import build_session_factory
 from models import Role, Task
-from tests.factories import ORIGIN, admin_login, api_login, make_user
+from tests.factories import ORIGIN, admin_login, make_user
 
 
 @pytest.fixture
@@ -131,4 +131,3 @@ def test_production_refuses_a_weak_secret_at_serve(monkeypatch, tmp_path, capsys
     assert main(["serve"]) == 1
     err = capsys.readouterr().err
     assert "SECRET_KEY of at least 32 characters" in err and err.count("\n") == 1
-    assert api_login  # noqa: B018 (imported for symmetry with other modules)

@@ -8,15 +8,15 @@ from sqlalchemy import select
 
 from admin_app.db import build_session_factory
 from admin_app.services.actor import CLI_ACTOR
-from admin_app.services.tasks import create_task, validate_create
+from admin_app.services.tasks import create_task
 from auth.roles import ROLE_GRANTS, role_allows
-from models import Role, Task, User
+from models import Role, Task, TaskCreate, User
 from tests.factories import ORIGIN, admin_login, api_login, make_user
 
 
 def _add_task(app, title: str = "Original title") -> int:  # noqa: ANN001
     with build_session_factory(app.state.engine)() as db, db.begin():
-        return create_task(db, validate_create({"title": title}), actor=CLI_ACTOR).id
+        return create_task(db, TaskCreate.model_validate({"title": title}), actor=CLI_ACTOR).id
 
 
 def _task(app, task_id: int) -> Task | None:  # noqa: ANN001

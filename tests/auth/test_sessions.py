@@ -197,3 +197,14 @@ def test_my_sessions_list_and_end_one(app) -> None:  # noqa: ANN001
         assert one.delete(f"/api/auth/sessions/{other['id']}", headers=ORIGIN).status_code == 204
         assert two.get("/api/auth/me").status_code == 401
         assert one.delete("/api/auth/sessions/nope", headers=ORIGIN).status_code == 404
+
+
+def test_expired_sessions_of_absent_users_are_purged_at_the_next_login(app, client) -> None:  # noqa: ANN001
+    make_user(app, "gone-for-good@example.com")
+    make_user(app, "daily@example.com")
+    with TestClient(app) as absent:
+        api_login(absent, "gone-for-good@example.com")
+    with build_session_factory(app.state.engine)() as db, db.begin():
+        db.execute(update(AuthSession).values(expires_at=utcnow() - timedelta(seconds=1)))
+    api_login(client, "daily@example.com")
+    assert len(_sessions(app)) == 1  # only the new one; the stale row never presented is gone
