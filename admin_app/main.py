@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import lru_cache
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from starlette.datastructures import URLPath
 
 from admin_app.config import load_settings
 from admin_app.db import InFlight, build_engine, build_session_factory
@@ -132,4 +135,27 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.add_middleware(audit.AuditContextMiddleware)
     app.add_middleware(RequestIdMiddleware)
+    cache_url_paths(app)
     return app
+
+
+def cache_url_paths(app: FastAPI, size: int = 4096) -> None:
+    """Remember `url_for` answers: Starlette finds a route's path by trying every route in
+    turn (the admin's included), and a list page asks for dozens of them. The routes are
+    fixed once the app is built, so the same name and parameters always give the same path.
+    """
+    find = app.router.url_path_for
+
+    @lru_cache(maxsize=size)
+    def cached(name: str, params: tuple[tuple[str, Any], ...]) -> URLPath:
+        return find(name, **dict(params))
+
+    def url_path_for(name: str, /, **path_params: Any) -> URLPath:
+        try:
+            key = tuple(sorted(path_params.items()))
+            hash(key)
+        except TypeError:  # an unhashable parameter: ask the routes
+            return find(name, **path_params)
+        return cached(name, key)
+
+    app.router.url_path_for = url_path_for  # type: ignore[method-assign]
