@@ -175,6 +175,35 @@ def test_unfiltered_count_is_an_estimate_on_a_big_postgresql_table(
     assert count == "200" if db_kind == "sqlite" else count.startswith("about ")
 
 
+def test_a_search_the_planner_expects_to_match_many_rows_is_not_counted(
+    editor, add_tasks, app, db_kind, monkeypatch,  # noqa: ANN001
+) -> None:
+    add_tasks(300, title=lambda i: f"Invoice {i}" if i < 100 else f"Call {i}")
+    monkeypatch.setattr(TaskAdmin, "exact_count_below", 200)
+    if db_kind == "postgresql":
+        with app.state.engine.begin() as conn:
+            conn.execute(text("ANALYZE task"))
+    # Expected to match fewer rows than estimate_only_from: counted exactly (bounded).
+    with recorded_statements(app.state.engine) as statements:
+        assert shown_count(editor.get("/admin/task/list?search=invoice").text) == "100"
+    if db_kind == "postgresql":
+        assert any("count(" in s.lower() for s in statements), statements
+    # Expected to match at least estimate_only_from rows: the estimate, no count at all.
+    monkeypatch.setattr(TaskAdmin, "estimate_only_from", 5)
+    with recorded_statements(app.state.engine) as statements:
+        shown = shown_count(editor.get("/admin/task/list?search=invoice").text)
+    if db_kind == "postgresql":
+        assert shown.startswith("about ")
+        assert not any("count(" in s.lower() for s in statements), statements
+    else:
+        assert shown == "100"
+    # Other filters are index ranges: counted exactly however many rows the planner expects.
+    with recorded_statements(app.state.engine) as statements:
+        assert shown_count(editor.get("/admin/task/list?status=pending").text) == "300"
+    if db_kind == "postgresql":
+        assert any("count(" in s.lower() for s in statements), statements
+
+
 def test_completed_at_is_not_editable_and_rows_link_to_details(editor, add_tasks, app) -> None:  # noqa: ANN001
     [task_id] = add_tasks(1)
     with app.state.engine.begin() as conn:
