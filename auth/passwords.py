@@ -2,11 +2,30 @@
 
 from __future__ import annotations
 
+import os
+import sys
 import threading
+import weakref
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+# How much nicer (Linux scheduler priority) the hashing threads are than the rest of the
+# process: a flood of logins gets the CPU the requests being served leave over.
+HASHING_NICENESS = 10
+
+
+def _lower_thread_priority() -> None:
+    """Give the calling thread a lower CPU priority (Linux applies `nice` per thread)."""
+    if not sys.platform.startswith("linux"):
+        return
+    thread = threading.get_native_id()
+    try:
+        os.setpriority(os.PRIO_PROCESS, thread, os.getpriority(os.PRIO_PROCESS, thread) + HASHING_NICENESS)
+    except OSError:  # not allowed here: hash at the normal priority
+        pass
 
 
 class PasswordPolicyError(ValueError):
@@ -20,7 +39,8 @@ class VerifyResult:
 
 
 class Passwords:
-    """One configured hasher per app; at most `max_concurrency` hashes run at once."""
+    """One configured hasher per app; at most `max_concurrency` hashes run at once, on
+    threads of their own with a lower CPU priority than the threads serving requests."""
 
     def __init__(
         self,
@@ -38,7 +58,11 @@ class Passwords:
         self.min_length = min_length
         self.max_length = max_length
         self.max_concurrency = max_concurrency
-        self._slots = threading.BoundedSemaphore(max_concurrency)
+        self._hashing = ThreadPoolExecutor(
+            max_workers=max_concurrency, thread_name_prefix="password-hashing",
+            initializer=_lower_thread_priority,
+        )
+        weakref.finalize(self, self._hashing.shutdown, wait=False)  # its threads end with it
         self._dummy_hash: str | None = None
 
     @classmethod
@@ -68,22 +92,24 @@ class Passwords:
             raise PasswordPolicyError("Password must not be the email address.")
 
     def hash(self, password: str) -> str:
-        with self._slots:
-            return self._hasher.hash(password)
+        return self._hashing.submit(self._hasher.hash, password).result()
 
     def verify(self, hashed: str | None, password: str) -> VerifyResult:
         """Check a password; with no hash (unknown user) burn the same time on a dummy."""
         if len(password) > self.max_length:
             return VerifyResult(ok=False)  # never hash an oversized input
         target = hashed or self.dummy_hash()
-        with self._slots:
-            try:
-                self._hasher.verify(target, password)
-            except (VerifyMismatchError, VerificationError, InvalidHashError):
-                return VerifyResult(ok=False)
+        if not self._hashing.submit(self._matches, target, password).result():
+            return VerifyResult(ok=False)
         if hashed is None:
             return VerifyResult(ok=False)
         return VerifyResult(ok=True, needs_rehash=self._hasher.check_needs_rehash(hashed))
+
+    def _matches(self, hashed: str, password: str) -> bool:
+        try:
+            return self._hasher.verify(hashed, password)
+        except (VerifyMismatchError, VerificationError, InvalidHashError):
+            return False
 
     def dummy_hash(self) -> str:
         if self._dummy_hash is None:

@@ -1,6 +1,9 @@
 """Argon2id hashing, the password policy, rehash on login, and verify off the event loop."""
 
 import asyncio
+import os
+import sys
+import threading
 
 import argon2
 import pytest
@@ -8,7 +11,7 @@ from sqlalchemy import select
 
 from admin_app.db import build_session_factory
 from admin_app.settings import Settings
-from auth.passwords import PasswordPolicyError, Passwords
+from auth.passwords import HASHING_NICENESS, PasswordPolicyError, Passwords
 from models import User
 from tests.factories import PASSWORD, api_login, make_user
 
@@ -155,3 +158,27 @@ def test_concurrent_hashing_is_bounded() -> None:
     for thread in threads:
         thread.join()
     assert peak == 2
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="per-thread nice is Linux's")
+def test_hashing_runs_at_a_lower_cpu_priority_than_the_caller() -> None:
+    def niceness() -> int:
+        return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+    seen: list[int] = []
+    verified: list[int] = []
+    passwords = _passwords()
+    passwords._hasher = SpyHasher(  # noqa: SLF001
+        passwords._hasher,  # noqa: SLF001
+        on_hash=lambda _p: seen.append(niceness()),
+        on_verify=lambda _h, _p: verified.append(niceness()),
+    )
+    caller = niceness()
+    hashed = passwords.hash(PASSWORD)
+    assert seen and seen[0] >= min(caller + HASHING_NICENESS, 19) > caller
+    # Verifying (a wrong password and an unknown account too) runs there as well.
+    assert passwords.verify(hashed, PASSWORD).ok
+    assert not passwords.verify(hashed, "not the password at all").ok
+    assert not passwords.verify(None, PASSWORD).ok
+    assert verified == [seen[0]] * 3
+    assert niceness() == caller  # the caller's own priority is untouched
