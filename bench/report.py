@@ -96,7 +96,8 @@ def render(rows: list[Row], meta: dict[str, str], started: datetime, finished: d
         f"load average at the end {m['load']} (shared machine: numbers are noisy)",
         f"- Database: {meta['database']} ({meta['server']}), {meta['rows']} tasks, {meta['users']} users",
         f"- Load generator: {meta['loadgen']}; {meta['duration']} s per measurement; "
-        f"1 connection unless the item says 16; servers: 1 uvicorn[standard] process each, access log on",
+        f"1 connection unless the item says 16; servers: {meta['workers']} uvicorn[standard] "
+        f"process{'' if meta['workers'] == '1' else 'es'} each, access log on",
         "- Comparators: stock SQLAdmin `ModelView` (bench/stock_app.py, no auth) and the seed tutorial's "
         "`GET /tasks/{id}` (bench/tutorial_app.py, no auth, echo off)",
         "- Ratio: how many times better ours is (comparator latency / ours, ours req/s / comparator); "

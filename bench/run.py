@@ -65,7 +65,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--reseed", action="store_true", help="empty and seed again even if the row count matches")
     parser.add_argument("--duration", type=float, default=5, help="seconds per load measurement (default 5)")
     parser.add_argument("--connections", type=int, default=16, help="concurrent users for throughput lines (default 16)")
-    parser.add_argument("--workers", type=int, default=1, help="server processes for ours and stock (default 1)")
+    parser.add_argument("--workers", type=int, default=1, help="server processes for each of ours, stock and the tutorial API (default 1)")
     parser.add_argument("--skip-stock-export", action="store_true", help="do not run the stock export (tens of seconds, GBs at 1M)")
     parser.add_argument("--export-timeout", type=float, default=180, help="seconds before an export is abandoned (default 180)")
     parser.add_argument("--loadgen", choices=["auto", "wrk", "httpx"], default="auto", help="load generator (default: wrk when installed)")
@@ -172,7 +172,7 @@ class Bench:
         self.stock = self.start(
             "stock", [*uvicorn, "bench.stock_app:create_app", "--factory", *workers], env, ROOT, "/admin/"
         )
-        self.tutorial = self.start("tutorial", [*uvicorn, "bench.tutorial_app:app"], env, ROOT, "/docs")
+        self.tutorial = self.start("tutorial", [*uvicorn, "bench.tutorial_app:app", *workers], env, ROOT, "/docs")
 
     def login(self) -> None:
         """Log in to the admin like a browser (Origin header), keep its cookies; make a token."""
@@ -535,6 +535,7 @@ class Bench:
             "rows": f"{self.task_count:,}", "users": f"{self.user_count:,}",
             "revision": git_revision(ROOT), "duration": f"{self.args.duration:g}",
             "loadgen": "wrk 4.1 (Debian)" if self.use_wrk else "asyncio+httpx (bounded, in the bench process)",
+            "workers": str(self.args.workers),
         }
         table = render(self.rows, meta, started, datetime.now())
         self.args.output.parent.mkdir(parents=True, exist_ok=True)
