@@ -8,7 +8,6 @@ ignores the list's search and filters.
 from __future__ import annotations
 
 import csv
-import io
 import json
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -70,17 +69,37 @@ def stream_rows(
             result.close()
 
 
+class CSVLines:
+    """A csv.writer target whose lines end in LF, as PostgreSQL's COPY ends them.
+
+    The writer keeps its default CRLF terminator, which we cut to LF here: with
+    `lineterminator="\\n"` Python (before 3.12) would stop quoting a field holding a lone CR,
+    which COPY quotes.
+    """
+
+    def __init__(self) -> None:
+        self._lines: list[str] = []
+        self.writer = csv.writer(self)
+
+    def write(self, line: str) -> None:  # the writer calls it once per row
+        self._lines.append(line[:-2])
+
+    def take(self) -> str:
+        """The lines written since the last take, each ending in LF."""
+        if not self._lines:
+            return ""
+        text = "\n".join(self._lines) + "\n"
+        self._lines.clear()
+        return text
+
+
 def csv_chunks(columns: Sequence[ExportColumn], batches: Iterator[Sequence[Any]]) -> Iterator[str]:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow([c.header for c in columns])
+    lines = CSVLines()
+    lines.writer.writerow([c.header for c in columns])
     for rows in batches:
-        for row in rows:
-            writer.writerow([cell(v) for v in row])
-        yield buffer.getvalue()
-        buffer.seek(0)
-        buffer.truncate()
-    yield buffer.getvalue()
+        lines.writer.writerows([cell(v) for v in row] for row in rows)
+        yield lines.take()
+    yield lines.take()
 
 
 def json_chunks(columns: Sequence[ExportColumn], batches: Iterator[Sequence[Any]]) -> Iterator[str]:
