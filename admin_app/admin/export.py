@@ -1,5 +1,10 @@
-"""Streamed CSV and JSON exports: rows are read in batches from a server-side cursor and
-written as they come, so memory stays flat however many rows match.
+"""Streamed CSV and JSON exports, in memory that does not grow with the rows.
+
+Two ways to the same bytes. On PostgreSQL a CSV export whose every column has a known text
+form runs as one `COPY (SELECT ...) TO STDOUT WITH (FORMAT csv)`: the server formats the
+cells, a worker thread hands its output on in chunks through a bounded queue. Otherwise (SQLite,
+the JSON export, a column type SQL cannot spell as `cell()` does, such as the audit log's JSON)
+rows are read in batches from a server-side cursor and written by Python as they come.
 
 SQLAdmin's own export loads every row into a list before the first byte is sent, and
 ignores the list's search and filters.
@@ -8,23 +13,33 @@ ignores the list's search and filters.
 from __future__ import annotations
 
 import csv
-import io
 import json
+import queue
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select
+import anyio
+from sqlalchemy import Boolean, ColumnElement, Date, Integer, Select, String, Text, case, cast, func
+from sqlalchemy import Enum as SAEnum
+from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.types import TypeDecorator
+from sqlmodel.sql.sqltypes import AutoString
 from starlette.responses import StreamingResponse
+from starlette.types import Receive, Scope, Send
 
 from admin_app.db import set_statement_timeout
-from models.common import jsonable
+from models.common import UTCDateTime, jsonable
 
 BATCH_ROWS = 1000
 # A cell that a spreadsheet would run as a formula (=HYPERLINK(...), +cmd, -2+3, @SUM).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+COPY_CHUNK_BYTES = 64 * 1024  # COPY's rows leave in chunks of about this size...
+COPY_QUEUE_CHUNKS = 8  # ...at most this many waiting for the client
 
 
 @dataclass(frozen=True)
@@ -70,17 +85,37 @@ def stream_rows(
             result.close()
 
 
+class CSVLines:
+    """A csv.writer target whose lines end in LF, as PostgreSQL's COPY ends them.
+
+    The writer keeps its default CRLF terminator, which we cut to LF here: with
+    `lineterminator="\\n"` Python (before 3.12) would stop quoting a field holding a lone CR,
+    which COPY quotes.
+    """
+
+    def __init__(self) -> None:
+        self._lines: list[str] = []
+        self.writer = csv.writer(self)
+
+    def write(self, line: str) -> None:  # the writer calls it once per row
+        self._lines.append(line[:-2])
+
+    def take(self) -> str:
+        """The lines written since the last take, each ending in LF."""
+        if not self._lines:
+            return ""
+        text = "\n".join(self._lines) + "\n"
+        self._lines.clear()
+        return text
+
+
 def csv_chunks(columns: Sequence[ExportColumn], batches: Iterator[Sequence[Any]]) -> Iterator[str]:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow([c.header for c in columns])
+    lines = CSVLines()
+    lines.writer.writerow([c.header for c in columns])
     for rows in batches:
-        for row in rows:
-            writer.writerow([cell(v) for v in row])
-        yield buffer.getvalue()
-        buffer.seek(0)
-        buffer.truncate()
-    yield buffer.getvalue()
+        lines.writer.writerows([cell(v) for v in row] for row in rows)
+        yield lines.take()
+    yield lines.take()
 
 
 def json_chunks(columns: Sequence[ExportColumn], batches: Iterator[Sequence[Any]]) -> Iterator[str]:
@@ -97,6 +132,200 @@ def json_chunks(columns: Sequence[ExportColumn], batches: Iterator[Sequence[Any]
     yield "\n]\n"
 
 
+# --- the same CSV from PostgreSQL's COPY ------------------------------------------------------
+
+def _neutralised_text(text: ColumnElement) -> ColumnElement:
+    """`neutralise` in SQL; '' as NULL, which COPY leaves unquoted as Python writes ''."""
+    formula = func.ascii(text).in_([ord(start) for start in FORMULA_STARTS])  # the first character
+    return func.nullif(case((formula, "'" + text), else_=text), "")
+
+
+def _iso_timestamp(value: ColumnElement) -> ColumnElement:
+    """`datetime.isoformat()` of the UTC value: microseconds only when there are some."""
+    utc = func.timezone("UTC", value)  # not the session's time zone
+    iso = func.to_char(utc, 'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"', type_=Text)
+    return func.replace(iso, ".000000+", "+", type_=Text)  # the only "." is the fraction's
+
+
+def copy_text(expression: ColumnElement) -> ColumnElement | None:
+    """SQL giving `cell()` of the column's value as text; None when the type has none here."""
+    kind = expression.type
+    if isinstance(kind, UTCDateTime):
+        return _iso_timestamp(expression)
+    if isinstance(kind, TypeDecorator):  # may change the value on its way to Python
+        if not isinstance(kind, AutoString):
+            return None
+        kind = kind.impl
+    if isinstance(kind, SAEnum):  # stored by name, shown by value
+        return None
+    if isinstance(kind, String):
+        return _neutralised_text(cast(expression, Text))
+    if isinstance(kind, Boolean):
+        return case((expression, "True"), (~expression, "False"))
+    if isinstance(kind, Integer):
+        return cast(expression, Text)
+    if isinstance(kind, Date):
+        return func.to_char(expression, "YYYY-MM-DD", type_=Text)
+    return None
+
+
+def copy_select(columns: Sequence[ExportColumn], base: Select, dialect: Dialect) -> Select | None:
+    """`export_statement` with every cell as COPY should write it, or None to use Python."""
+    # One column: Python writes an empty cell as `""`, COPY a NULL as an empty line.
+    if dialect.name != "postgresql" or len(columns) < 2:
+        return None
+    texts = [copy_text(c.expression) for c in columns]
+    if any(text is None for text in texts):
+        return None
+    return base.with_only_columns(
+        *(text.label(f"c{i}") for i, text in enumerate(texts)), maintain_column_froms=True
+    )
+
+
+def copy_command(cursor: Any, statement: Select, dialect: Dialect) -> bytes:
+    """`COPY (statement) TO STDOUT` with its parameters bound by psycopg2, never pasted in."""
+    compiled = statement.compile(dialect=dialect)
+    expanded = compiled.construct_expanded_state(escape_names=False)  # IN (...) lists spelled out
+    processors = {
+        name: bind.type.dialect_impl(dialect).bind_processor(dialect)
+        for bind, name in compiled.bind_names.items()
+    }
+    processors.update(expanded.processors)
+    escaped = compiled.escaped_bind_names or {}
+    parameters = {}
+    for name, value in expanded.parameters.items():
+        process = processors.get(name)
+        parameters[escaped.get(name, name)] = process(value) if process else value
+    query = cursor.mogrify(expanded.statement, parameters)
+    return b"COPY (" + query + b") TO STDOUT WITH (FORMAT csv, ENCODING 'UTF8')"
+
+
+@dataclass(frozen=True)
+class _Finished:
+    rows: int
+
+
+@dataclass(frozen=True)
+class _Failed:
+    error: BaseException
+
+
+_STOPPED = object()  # wakes a reader waiting on the queue after close()
+
+
+class CopyCSV:
+    """The CSV `csv_chunks` would write, with the rows from one COPY run in a worker thread.
+
+    Iterating starts the worker, yields the header and then COPY's output in chunks taken
+    from a bounded queue, and calls `on_done(rows)` at the end. `close()`, from any thread,
+    stops it early (the client left): the COPY is cancelled on the server, the worker drops
+    what is still coming and gives its connection back to the pool, rolled back.
+    """
+
+    def __init__(
+        self, columns: Sequence[ExportColumn], session_factory: sessionmaker[Session],
+        statement: Select, *, timeout_ms: int = 0, on_done: Callable[[int], None] | None = None,
+    ) -> None:
+        self.columns = columns
+        self.chunks: queue.Queue[Any] = queue.Queue(COPY_QUEUE_CHUNKS)
+        self._session_factory = session_factory
+        self._statement = statement
+        self._timeout_ms = timeout_ms
+        self._on_done = on_done
+        self._lock = threading.Lock()
+        self._closed = False
+        self._copying: Any = None  # the psycopg2 connection while its COPY runs
+        self._buffer = bytearray()
+
+    def __iter__(self) -> Iterator[bytes]:
+        lines = CSVLines()
+        lines.writer.writerow([c.header for c in self.columns])
+        threading.Thread(target=self._run, name="export-copy", daemon=True).start()
+        try:
+            yield lines.take().encode()
+            while True:
+                item = self.chunks.get()
+                if isinstance(item, bytes):
+                    yield item
+                elif isinstance(item, _Finished):
+                    if self._on_done is not None:
+                        self._on_done(item.rows)
+                    return
+                elif isinstance(item, _Failed):
+                    raise item.error
+                else:
+                    return
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        """Stop the COPY if it still runs; idempotent, from any thread."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            if self._copying is not None:
+                self._copying.cancel()  # a separate request to the server: thread-safe
+        try:  # a worker blocked on the full queue gets room, then sees `_closed`
+            while True:
+                self.chunks.get_nowait()
+        except queue.Empty:
+            pass
+        self.chunks.put_nowait(_STOPPED)  # room: the worker adds at most one chunk more
+
+    def write(self, data: bytes) -> None:
+        """For copy_expert: called once per row."""
+        if self._closed:
+            return
+        self._buffer += data
+        if len(self._buffer) >= COPY_CHUNK_BYTES:
+            self._put(bytes(self._buffer))
+            self._buffer.clear()
+
+    def _put(self, item: bytes | _Finished | _Failed) -> None:
+        if not self._closed:
+            self.chunks.put(item)
+
+    def _run(self) -> None:
+        try:
+            rows = self._copy()  # the connection is back in the pool when it returns
+            if self._buffer:
+                self._put(bytes(self._buffer))
+            self._put(_Finished(rows))
+        except BaseException as exc:  # noqa: BLE001  (handed to the response to raise)
+            self._put(_Failed(exc))
+
+    def _copy(self) -> int:
+        with self._session_factory() as db:
+            if self._timeout_ms:  # an export is known to be long: its own statement timeout
+                set_statement_timeout(db, self._timeout_ms)
+            connection = db.connection()
+            dialect = connection.dialect
+            raw = connection.connection.dbapi_connection
+            with raw.cursor() as cursor:
+                command = copy_command(cursor, self._statement, dialect)
+                with self._lock:
+                    if self._closed:
+                        return 0
+                    self._copying = raw
+                try:
+                    cursor.copy_expert(command, self)
+                except dialect.loaded_dbapi.Error as exc:
+                    # Worded as SQLAlchemy words it (a statement timeout reads as one), and a
+                    # dead connection is not given back to the pool.
+                    lost = dialect.is_disconnect(exc, raw, cursor)
+                    if lost:
+                        connection.invalidate(exc)
+                    raise DBAPIError.instance(
+                        command.decode(errors="replace"), None, exc, dialect.loaded_dbapi.Error,
+                        connection_invalidated=lost, dialect=dialect,
+                    ) from exc
+                finally:
+                    with self._lock:  # from here on no cancel can reach this connection
+                        self._copying = None
+                return cursor.rowcount
+
+
 MEDIA_TYPES = {"csv": "text/csv; charset=utf-8", "json": "application/json"}
 
 
@@ -109,6 +338,44 @@ def counted(batches: Iterator[Sequence[Any]], done: Callable[[int], None]) -> It
     done(rows)
 
 
+def python_chunks(
+    export_type: str, columns: Sequence[ExportColumn], session_factory: sessionmaker[Session],
+    statement: Select, *, timeout_ms: int = 0, on_done: Callable[[int], None] | None = None,
+) -> Iterator[bytes]:
+    batches = stream_rows(session_factory, export_statement(columns, statement), timeout_ms=timeout_ms)
+    if on_done is not None:
+        batches = counted(batches, on_done)
+    chunks = csv_chunks(columns, batches) if export_type == "csv" else json_chunks(columns, batches)
+    for chunk in chunks:
+        yield chunk.encode()
+
+
+class ExportResponse(StreamingResponse):
+    """A download that closes its source however the response ends.
+
+    When the client leaves, Starlette cancels the sending task but never closes the
+    iterator; left to the garbage collector, a COPY would stay blocked and hold its
+    connection.
+    """
+
+    def __init__(self, content: CopyCSV | Iterator[bytes], **kwargs: Any) -> None:
+        super().__init__(content, **kwargs)
+        self._source = content
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            with anyio.CancelScope(shield=True):
+                await anyio.to_thread.run_sync(self._close_source)
+
+    def _close_source(self) -> None:
+        try:
+            self._source.close()
+        except ValueError:  # a generator still running in another thread: it is ending anyway
+            pass
+
+
 def export_response(
     name: str,
     export_type: str,
@@ -119,14 +386,26 @@ def export_response(
     timeout_ms: int = 0,
     on_done: Callable[[int], None] | None = None,
 ) -> StreamingResponse:
-    """A streamed download of `statement` as CSV or JSON; `on_done(rows)` once it is all sent."""
-    batches = stream_rows(session_factory, export_statement(columns, statement), timeout_ms=timeout_ms)
-    if on_done is not None:
-        batches = counted(batches, on_done)
-    chunks = csv_chunks(columns, batches) if export_type == "csv" else json_chunks(columns, batches)
+    """A streamed download of `statement` as CSV or JSON; `on_done(rows)` once it is all sent.
+
+    CSV comes from PostgreSQL's COPY when it can write every column, from Python otherwise.
+    """
+    content: CopyCSV | Iterator[bytes] | None = None
+    if export_type == "csv":
+        with session_factory() as db:  # no connection is taken just to learn the dialect
+            dialect = db.get_bind().dialect
+        copying = copy_select(columns, statement, dialect)
+        if copying is not None:
+            content = CopyCSV(
+                columns, session_factory, copying, timeout_ms=timeout_ms, on_done=on_done
+            )
+    if content is None:
+        content = python_chunks(
+            export_type, columns, session_factory, statement, timeout_ms=timeout_ms, on_done=on_done
+        )
     filename = f"{name}_{time.strftime('%Y-%m-%d_%H-%M-%S')}.{export_type}"
-    return StreamingResponse(
-        (chunk.encode() for chunk in chunks),
+    return ExportResponse(
+        content,
         media_type=MEDIA_TYPES[export_type],
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
