@@ -2,9 +2,10 @@
 
 Two ways to the same bytes. On PostgreSQL a CSV export whose every column has a known text
 form runs as one `COPY (SELECT ...) TO STDOUT WITH (FORMAT csv)`: the server formats the
-cells, a worker thread hands its output on in chunks through a bounded queue. Otherwise (SQLite,
-the JSON export, a column type SQL cannot spell as `cell()` does, such as the audit log's JSON)
-rows are read in batches from a server-side cursor and written by Python as they come.
+cells, a worker thread spools its output to a temporary file that the response streams from
+at the client's pace. Otherwise (SQLite, the JSON export, a column type SQL cannot spell as
+`cell()` does, such as the audit log's JSON) rows are read in batches from a server-side
+cursor and written by Python as they come.
 
 SQLAdmin's own export loads every row into a list before the first byte is sent, and
 ignores the list's search and filters.
@@ -14,7 +15,8 @@ from __future__ import annotations
 
 import csv
 import json
-import queue
+import os
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -38,8 +40,7 @@ from models.common import UTCDateTime, jsonable
 BATCH_ROWS = 1000
 # A cell that a spreadsheet would run as a formula (=HYPERLINK(...), +cmd, -2+3, @SUM).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-COPY_CHUNK_BYTES = 64 * 1024  # COPY's rows leave in chunks of about this size...
-COPY_QUEUE_CHUNKS = 8  # ...at most this many waiting for the client
+COPY_CHUNK_BYTES = 64 * 1024  # COPY's rows are spooled and sent in chunks of about this size
 
 
 @dataclass(frozen=True)
@@ -210,16 +211,16 @@ class _Failed:
     error: BaseException
 
 
-_STOPPED = object()  # wakes a reader waiting on the queue after close()
-
-
 class CopyCSV:
     """The CSV `csv_chunks` would write, with the rows from one COPY run in a worker thread.
 
-    Iterating starts the worker, yields the header and then COPY's output in chunks taken
-    from a bounded queue, and calls `on_done(rows)` at the end. `close()`, from any thread,
-    stops it early (the client left): the COPY is cancelled on the server, the worker drops
-    what is still coming and gives its connection back to the pool, rolled back.
+    The worker writes COPY's output to a temporary file (on disk, gone when closed) at the
+    database's pace; iterating yields the header and then that file's bytes as they arrive,
+    at the client's pace, and calls `on_done(rows)` at the end. So a slow client never holds
+    a database connection, and the export's statement timeout covers the COPY alone; memory
+    stays at a chunk, the disk holds the export until it is sent. `close()`, from any thread,
+    stops it early (the client left): a COPY still running is cancelled on the server, its
+    connection goes back to the pool rolled back, and the file is deleted.
     """
 
     def __init__(
@@ -227,15 +228,17 @@ class CopyCSV:
         statement: Select, *, timeout_ms: int = 0, on_done: Callable[[int], None] | None = None,
     ) -> None:
         self.columns = columns
-        self.chunks: queue.Queue[Any] = queue.Queue(COPY_QUEUE_CHUNKS)
         self._session_factory = session_factory
         self._statement = statement
         self._timeout_ms = timeout_ms
         self._on_done = on_done
-        self._lock = threading.Lock()
+        self._spool = tempfile.TemporaryFile(buffering=0, prefix="export-")
+        self._changed = threading.Condition()  # guards everything below
+        self._written = 0  # bytes in the spool the reader may take
+        self._outcome: _Finished | _Failed | None = None
         self._closed = False
         self._copying: Any = None  # the psycopg2 connection while its COPY runs
-        self._buffer = bytearray()
+        self._buffer = bytearray()  # the worker's own: rows not yet in the spool
 
     def __iter__(self) -> Iterator[bytes]:
         lines = CSVLines()
@@ -243,57 +246,65 @@ class CopyCSV:
         threading.Thread(target=self._run, name="export-copy", daemon=True).start()
         try:
             yield lines.take().encode()
+            sent = 0
             while True:
-                item = self.chunks.get()
-                if isinstance(item, bytes):
-                    yield item
-                elif isinstance(item, _Finished):
-                    if self._on_done is not None:
-                        self._on_done(item.rows)
-                    return
-                elif isinstance(item, _Failed):
-                    raise item.error
+                with self._changed:
+                    while self._written == sent and self._outcome is None and not self._closed:
+                        self._changed.wait()
+                    if self._closed:
+                        return
+                    written, outcome = self._written, self._outcome
+                    if written > sent:  # the spool cannot be closed while this reads it
+                        chunk = os.pread(self._spool.fileno(), min(written - sent, COPY_CHUNK_BYTES), sent)
+                if written > sent:
+                    sent += len(chunk)
+                    yield chunk
+                elif isinstance(outcome, _Failed):
+                    raise outcome.error
                 else:
+                    if self._on_done is not None and outcome is not None:
+                        self._on_done(outcome.rows)
                     return
         finally:
             self.close()
 
     def close(self) -> None:
-        """Stop the COPY if it still runs; idempotent, from any thread."""
-        with self._lock:
+        """Stop the COPY if it still runs and delete the file; idempotent, from any thread."""
+        with self._changed:
             if self._closed:
                 return
             self._closed = True
             if self._copying is not None:
                 self._copying.cancel()  # a separate request to the server: thread-safe
-        try:  # a worker blocked on the full queue gets room, then sees `_closed`
-            while True:
-                self.chunks.get_nowait()
-        except queue.Empty:
-            pass
-        self.chunks.put_nowait(_STOPPED)  # room: the worker adds at most one chunk more
+            self._spool.close()
+            self._changed.notify_all()
 
     def write(self, data: bytes) -> None:
         """For copy_expert: called once per row."""
-        if self._closed:
-            return
         self._buffer += data
         if len(self._buffer) >= COPY_CHUNK_BYTES:
-            self._put(bytes(self._buffer))
-            self._buffer.clear()
+            self._flush()
 
-    def _put(self, item: bytes | _Finished | _Failed) -> None:
-        if not self._closed:
-            self.chunks.put(item)
+    def _flush(self) -> None:
+        with self._changed:
+            if not self._closed and self._buffer:
+                self._spool.write(self._buffer)  # unbuffered: the reader's pread sees it
+                self._written += len(self._buffer)
+                self._changed.notify_all()
+        self._buffer.clear()
+
+    def _finish(self, outcome: _Finished | _Failed) -> None:
+        with self._changed:
+            self._outcome = outcome
+            self._changed.notify_all()
 
     def _run(self) -> None:
         try:
             rows = self._copy()  # the connection is back in the pool when it returns
-            if self._buffer:
-                self._put(bytes(self._buffer))
-            self._put(_Finished(rows))
+            self._flush()
+            self._finish(_Finished(rows))
         except BaseException as exc:  # noqa: BLE001  (handed to the response to raise)
-            self._put(_Failed(exc))
+            self._finish(_Failed(exc))
 
     def _copy(self) -> int:
         with self._session_factory() as db:
@@ -304,7 +315,7 @@ class CopyCSV:
             raw = connection.connection.dbapi_connection
             with raw.cursor() as cursor:
                 command = copy_command(cursor, self._statement, dialect)
-                with self._lock:
+                with self._changed:
                     if self._closed:
                         return 0
                     self._copying = raw
@@ -321,7 +332,7 @@ class CopyCSV:
                         connection_invalidated=lost, dialect=dialect,
                     ) from exc
                 finally:
-                    with self._lock:  # from here on no cancel can reach this connection
+                    with self._changed:  # from here on no cancel can reach this connection
                         self._copying = None
                 return cursor.rowcount
 

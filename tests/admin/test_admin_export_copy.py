@@ -221,16 +221,49 @@ def _app_backends(engine, database: str, where: str) -> list[str]:  # noqa: ANN0
         ), {"db": database}).scalars())
 
 
-def test_a_client_leaving_mid_copy_stops_it_and_frees_the_connection(
-    db_url, app, make_user, pg_only, tmp_path,  # noqa: ANN001
-) -> None:
-    make_user("exporter@example.com", Role.viewer)
+def _add_big_export(app, rows: int = 120_000) -> None:  # noqa: ANN001
     with app.state.engine.begin() as conn:  # about 60 MB of CSV
         conn.execute(text(
             "INSERT INTO task (title, description, status, priority, version, created_at, updated_at) "
             "SELECT 'Task ' || n, repeat('d', 500), 'pending', 1, 1, now(), now() "
-            "FROM generate_series(1, 120000) AS n"
+            f"FROM generate_series(1, {rows}) AS n"
         ))
+
+
+def test_a_slow_client_does_not_hold_the_database(
+    db_url, app, make_user, pg_only, tmp_path,  # noqa: ANN001
+) -> None:
+    make_user("exporter@example.com", Role.viewer)
+    _add_big_export(app)
+    database = make_url(db_url).database
+    engine = app.state.engine
+    with running_server(db_url, tmp_path, DB_POOL_SIZE="1", DB_MAX_OVERFLOW="0",
+                        DB_POOL_TIMEOUT="3") as (base, _process, log):
+        with httpx.Client(base_url=base, timeout=30) as client:
+            login = client.post("/admin/login", headers={"Origin": base},
+                                data={"username": "exporter@example.com", "password": PASSWORD})
+            assert login.status_code == 302, login.text
+            with client.stream("GET", "/admin/task/export/csv") as response:
+                chunks = response.iter_bytes()
+                received = [next(chunks)]
+                # The client reads nothing more for now: the COPY still runs to its end,
+                # and its connection is back in the pool, while the download waits.
+                deadline = time.monotonic() + 20
+                while busy := _app_backends(engine, database, "state <> 'idle'"):
+                    assert time.monotonic() < deadline, f"the export holds the database: {busy}"
+                    time.sleep(0.1)
+                assert client.get("/admin/task/list").status_code == 200  # the one connection
+                received.extend(chunks)
+        body = b"".join(received)
+        assert body.count(b"\n") == 120_001 and body.endswith(b"\n")
+        assert "Traceback" not in log.read_text()
+
+
+def test_a_client_leaving_mid_copy_stops_it_and_frees_the_connection(
+    db_url, app, make_user, pg_only, tmp_path,  # noqa: ANN001
+) -> None:
+    make_user("exporter@example.com", Role.viewer)
+    _add_big_export(app)
     database = make_url(db_url).database
     engine = app.state.engine  # not the server's: its connections have their own name
     # One connection in the server's pool: a leaked one would time every later request out.
