@@ -21,7 +21,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, BinaryIO
 
 import anyio
 from sqlalchemy import Boolean, ColumnElement, Date, Integer, Select, String, Text, case, cast, func
@@ -40,7 +40,8 @@ from models.common import UTCDateTime, jsonable
 BATCH_ROWS = 1000
 # A cell that a spreadsheet would run as a formula (=HYPERLINK(...), +cmd, -2+3, @SUM).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-COPY_CHUNK_BYTES = 64 * 1024  # COPY's rows are spooled and sent in chunks of about this size
+COPY_CHUNK_BYTES = 256 * 1024  # COPY's output is spooled and sent in chunks of this size
+SPOOL_POLL_SECONDS = 0.02  # how often the response looks for more of it
 
 
 @dataclass(frozen=True)
@@ -214,13 +215,14 @@ class _Failed:
 class CopyCSV:
     """The CSV `csv_chunks` would write, with the rows from one COPY run in a worker thread.
 
-    The worker writes COPY's output to a temporary file (on disk, gone when closed) at the
-    database's pace; iterating yields the header and then that file's bytes as they arrive,
-    at the client's pace, and calls `on_done(rows)` at the end. So a slow client never holds
-    a database connection, and the export's statement timeout covers the COPY alone; memory
-    stays at a chunk, the disk holds the export until it is sent. `close()`, from any thread,
-    stops it early (the client left): a COPY still running is cancelled on the server, its
-    connection goes back to the pool rolled back, and the file is deleted.
+    The worker has psycopg2 write COPY's output straight into a temporary file (on disk,
+    gone when closed) at the database's pace; iterating yields the header and then that
+    file's bytes as they arrive, at the client's pace, and calls `on_done(rows)` at the end.
+    So a slow client never holds a database connection, and the export's statement timeout
+    covers the COPY alone; memory stays at a chunk, the disk holds the export until it is
+    sent. `close()`, from any thread, stops it early (the client left): a COPY still running
+    is cancelled on the server, its connection goes back to the pool rolled back, and the
+    file is deleted.
     """
 
     def __init__(
@@ -234,11 +236,9 @@ class CopyCSV:
         self._on_done = on_done
         self._spool = tempfile.TemporaryFile(buffering=0, prefix="export-")
         self._changed = threading.Condition()  # guards everything below
-        self._written = 0  # bytes in the spool the reader may take
         self._outcome: _Finished | _Failed | None = None
         self._closed = False
         self._copying: Any = None  # the psycopg2 connection while its COPY runs
-        self._buffer = bytearray()  # the worker's own: rows not yet in the spool
 
     def __iter__(self) -> Iterator[bytes]:
         lines = CSVLines()
@@ -249,14 +249,16 @@ class CopyCSV:
             sent = 0
             while True:
                 with self._changed:
-                    while self._written == sent and self._outcome is None and not self._closed:
-                        self._changed.wait()
                     if self._closed:
                         return
-                    written, outcome = self._written, self._outcome
-                    if written > sent:  # the spool cannot be closed while this reads it
-                        chunk = os.pread(self._spool.fileno(), min(written - sent, COPY_CHUNK_BYTES), sent)
-                if written > sent:
+                    outcome = self._outcome  # set once the file is complete
+                    spooled = os.fstat(self._spool.fileno()).st_size
+                    if spooled == sent and outcome is None:
+                        self._changed.wait(SPOOL_POLL_SECONDS)  # psycopg2 writes, no signal
+                        continue
+                    if spooled > sent:  # the file cannot be closed while this reads it
+                        chunk = os.pread(self._spool.fileno(), min(spooled - sent, COPY_CHUNK_BYTES), sent)
+                if spooled > sent:
                     sent += len(chunk)
                     yield chunk
                 elif isinstance(outcome, _Failed):
@@ -276,22 +278,8 @@ class CopyCSV:
             self._closed = True
             if self._copying is not None:
                 self._copying.cancel()  # a separate request to the server: thread-safe
-            self._spool.close()
+            self._spool.close()  # the worker's own descriptor keeps the file until it is done
             self._changed.notify_all()
-
-    def write(self, data: bytes) -> None:
-        """For copy_expert: called once per row."""
-        self._buffer += data
-        if len(self._buffer) >= COPY_CHUNK_BYTES:
-            self._flush()
-
-    def _flush(self) -> None:
-        with self._changed:
-            if not self._closed and self._buffer:
-                self._spool.write(self._buffer)  # unbuffered: the reader's pread sees it
-                self._written += len(self._buffer)
-                self._changed.notify_all()
-        self._buffer.clear()
 
     def _finish(self, outcome: _Finished | _Failed) -> None:
         with self._changed:
@@ -300,13 +288,17 @@ class CopyCSV:
 
     def _run(self) -> None:
         try:
-            rows = self._copy()  # the connection is back in the pool when it returns
-            self._flush()
+            with self._changed:
+                if self._closed:
+                    return
+                descriptor = os.dup(self._spool.fileno())
+            with open(descriptor, "wb", buffering=COPY_CHUNK_BYTES) as spool:
+                rows = self._copy(spool)  # the connection is back in the pool when it returns
             self._finish(_Finished(rows))
         except BaseException as exc:  # noqa: BLE001  (handed to the response to raise)
             self._finish(_Failed(exc))
 
-    def _copy(self) -> int:
+    def _copy(self, spool: BinaryIO) -> int:
         with self._session_factory() as db:
             if self._timeout_ms:  # an export is known to be long: its own statement timeout
                 set_statement_timeout(db, self._timeout_ms)
@@ -320,7 +312,7 @@ class CopyCSV:
                         return 0
                     self._copying = raw
                 try:
-                    cursor.copy_expert(command, self)
+                    cursor.copy_expert(command, spool)
                 except dialect.loaded_dbapi.Error as exc:
                     # Worded as SQLAlchemy words it (a statement timeout reads as one), and a
                     # dead connection is not given back to the pool.
