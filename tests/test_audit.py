@@ -303,6 +303,55 @@ def test_bulk_edit_updates_rows_in_id_order_whatever_join_the_planner_would_pick
     assert old == {task_id: 1 + i % 5 for i, task_id in enumerate(ids)}
 
 
+def _pending_pages(db, index: str) -> int:  # noqa: ANN001
+    from sqlalchemy import text
+
+    return db.execute(text("SELECT gin_clean_pending_list(CAST(:i AS regclass))"), {"i": index}).scalar_one()
+
+
+def test_bulk_edit_leaves_the_search_indexes_nothing_pending(pg_app) -> None:  # noqa: ANN001
+    """Every search through a GIN index reads its pending list whole: a bulk edit empties it."""
+    _insert_tasks(pg_app, 500)
+    factory = build_session_factory(pg_app.state.engine)
+    with factory() as db, db.begin():
+        for index in ("ix_task_title_trgm", "ix_task_description_trgm"):
+            _pending_pages(db, index)  # the inserts' entries merged: start from empty lists
+    with factory() as db, db.begin():
+        task_service.bulk_update_tasks(
+            db, task_service.BulkSet(priority=2), actor=ACTOR, spec=TaskFilter(status=["cancelled"])
+        )
+    with factory() as db, db.begin():
+        assert [_pending_pages(db, i) for i in ("ix_task_title_trgm", "ix_task_description_trgm")] == [0, 0]
+
+
+def test_bulk_edit_by_a_role_that_does_not_own_the_indexes_leaves_the_merge_to_vacuum(pg_app) -> None:  # noqa: ANN001
+    import uuid
+
+    from sqlalchemy import text
+
+    _insert_tasks(pg_app, 200)
+    role = f"bulk_editor_{uuid.uuid4().hex[:12]}"
+    factory = build_session_factory(pg_app.state.engine)
+    with factory() as db, db.begin():
+        db.execute(text(f"CREATE ROLE {role} NOLOGIN"))
+        db.execute(text(f"GRANT SELECT, INSERT, UPDATE ON task, audit_entry TO {role}"))
+        db.execute(text(f"GRANT USAGE ON SEQUENCE audit_entry_id_seq TO {role}"))
+        _pending_pages(db, "ix_task_title_trgm")
+    try:
+        with factory() as db, db.begin():
+            db.execute(text(f"SET LOCAL ROLE {role}"))
+            changed = task_service.bulk_update_tasks(
+                db, task_service.BulkSet(priority=4), actor=ACTOR, spec=TaskFilter(status=["cancelled"])
+            )
+        assert changed == 200
+        with factory() as db, db.begin():
+            assert _pending_pages(db, "ix_task_title_trgm") > 0
+    finally:
+        with factory() as db, db.begin():
+            db.execute(text(f"DROP OWNED BY {role}"))
+            db.execute(text(f"DROP ROLE {role}"))
+
+
 def test_audit_view_is_read_only_even_for_admins(app) -> None:  # noqa: ANN001
     make_user(app, "root@example.com", Role.admin)
     with TestClient(app) as admin:
