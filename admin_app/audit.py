@@ -202,8 +202,15 @@ def audited_bulk_update(
 
     PostgreSQL: one statement (lock rows in id order, so two bulk edits never deadlock; update;
     insert entries from RETURNING). SQLite serialises writers, so two statements are consistent.
+
+    On PostgreSQL the UPDATE finds the locked rows through the primary key (`id = ANY(ARRAY(...))`)
+    rather than by joining them: a join of 100,000 locked rows spilled to a multi-batch hash
+    join, which hands the rows over in hash order, and every index then received its new
+    entries in random order (a quarter more time, three times the buffer traffic on 1,000,000
+    tasks). In id order the id-led indexes are appended to. Old values come from the locked
+    rows (read after locking, so they are the values replaced), joined to the entries.
     """
-    from sqlalchemy import bindparam, select, update
+    from sqlalchemy import any_, bindparam, func, select, update
 
     table = Task.__table__
     if db.get_bind().dialect.name == "postgresql":
@@ -211,15 +218,17 @@ def audited_bulk_update(
             select(table.c.id, *[table.c[f] for f in recorded]).where(*conditions)
             .order_by(table.c.id).with_for_update().cte("locked")
         )
+        locked_ids = func.array(select(locked.c.id).scalar_subquery())
         changed = (
-            update(table).where(table.c.id == locked.c.id).values(**values)
-            .returning(table.c.id, *[locked.c[f].label(f"old_{f}") for f in recorded],
-                       *[table.c[f].label(f"new_{f}") for f in recorded])
+            update(table).where(table.c.id == any_(locked_ids)).values(**values)
+            .returning(table.c.id, *[table.c[f].label(f"new_{f}") for f in recorded])
             .cte("changed")
         )
-        changes = _json_pairs(db, [(f, changed.c[f"old_{f}"], changed.c[f"new_{f}"]) for f in recorded])
+        changes = _json_pairs(db, [(f, locked.c[f], changed.c[f"new_{f}"]) for f in recorded])
         statement = insert(AuditEntry).from_select(
-            _TARGETS, select(*_entry_columns(actor, "update", changed.c.id, changes))
+            _TARGETS,
+            select(*_entry_columns(actor, "update", changed.c.id, changes))
+            .select_from(changed.join(locked, locked.c.id == changed.c.id)),
         )
         return db.execute(statement).rowcount or 0
     news = {f: bindparam(f"new_{f}", v, type_=table.c[f].type) for f, v in recorded.items()}

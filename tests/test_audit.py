@@ -268,6 +268,90 @@ def test_concurrent_bulk_edits_neither_deadlock_nor_lose_changes(pg_app) -> None
     assert entries == 2000 + 1500
 
 
+def _insert_tasks(app, n: int) -> list[int]:  # noqa: ANN001
+    from sqlalchemy import insert
+
+    rows = [{"title": f"Invoice {i} for Vandermeer", "description": f"REF-{i:07d} call back",
+             "status": "cancelled", "priority": 1 + i % 5, "version": 1} for i in range(n)]
+    with build_session_factory(app.state.engine)() as db, db.begin():
+        return list(db.execute(insert(Task).returning(Task.id), rows).scalars())
+
+
+def test_bulk_edit_updates_rows_in_id_order_whatever_join_the_planner_would_pick(pg_app) -> None:  # noqa: ANN001
+    """The new row versions are written in id order (so each id-led index is appended to).
+
+    A hash join of the locked rows with the table hands rows over in hash order once it spills
+    to several batches (a large edit with the default work_mem): forced here on a small table.
+    """
+    from sqlalchemy import text
+
+    ids = _insert_tasks(pg_app, 3000)
+    with build_session_factory(pg_app.state.engine)() as db, db.begin():
+        for setting in ("work_mem = '64kB'", "enable_nestloop = off", "enable_mergejoin = off"):
+            db.execute(text(f"SET LOCAL {setting}"))
+        changed = task_service.bulk_update_tasks(
+            db, task_service.BulkSet(priority=3), actor=ACTOR, spec=TaskFilter(status=["cancelled"])
+        )
+    assert changed == 3000
+    with build_session_factory(pg_app.state.engine)() as db:
+        in_file_order = db.execute(text("SELECT id FROM task ORDER BY ctid")).scalars().all()
+        old = dict(db.execute(text(
+            "SELECT CAST(entity_id AS integer), CAST(changes->'priority'->>0 AS integer) FROM audit_entry"
+            " WHERE action = 'update'"
+        )).all())
+    assert in_file_order == sorted(ids)
+    assert old == {task_id: 1 + i % 5 for i, task_id in enumerate(ids)}
+
+
+def _pending_pages(db, index: str) -> int:  # noqa: ANN001
+    from sqlalchemy import text
+
+    return db.execute(text("SELECT gin_clean_pending_list(CAST(:i AS regclass))"), {"i": index}).scalar_one()
+
+
+def test_bulk_edit_leaves_the_search_indexes_nothing_pending(pg_app) -> None:  # noqa: ANN001
+    """Every search through a GIN index reads its pending list whole: a bulk edit empties it."""
+    _insert_tasks(pg_app, 500)
+    factory = build_session_factory(pg_app.state.engine)
+    with factory() as db, db.begin():
+        for index in ("ix_task_title_trgm", "ix_task_description_trgm"):
+            _pending_pages(db, index)  # the inserts' entries merged: start from empty lists
+    with factory() as db, db.begin():
+        task_service.bulk_update_tasks(
+            db, task_service.BulkSet(priority=2), actor=ACTOR, spec=TaskFilter(status=["cancelled"])
+        )
+    with factory() as db, db.begin():
+        assert [_pending_pages(db, i) for i in ("ix_task_title_trgm", "ix_task_description_trgm")] == [0, 0]
+
+
+def test_bulk_edit_by_a_role_that_does_not_own_the_indexes_leaves_the_merge_to_vacuum(pg_app) -> None:  # noqa: ANN001
+    import uuid
+
+    from sqlalchemy import text
+
+    _insert_tasks(pg_app, 200)
+    role = f"bulk_editor_{uuid.uuid4().hex[:12]}"
+    factory = build_session_factory(pg_app.state.engine)
+    with factory() as db, db.begin():
+        db.execute(text(f"CREATE ROLE {role} NOLOGIN"))
+        db.execute(text(f"GRANT SELECT, INSERT, UPDATE ON task, audit_entry TO {role}"))
+        db.execute(text(f"GRANT USAGE ON SEQUENCE audit_entry_id_seq TO {role}"))
+        _pending_pages(db, "ix_task_title_trgm")
+    try:
+        with factory() as db, db.begin():
+            db.execute(text(f"SET LOCAL ROLE {role}"))
+            changed = task_service.bulk_update_tasks(
+                db, task_service.BulkSet(priority=4), actor=ACTOR, spec=TaskFilter(status=["cancelled"])
+            )
+        assert changed == 200
+        with factory() as db, db.begin():
+            assert _pending_pages(db, "ix_task_title_trgm") > 0
+    finally:
+        with factory() as db, db.begin():
+            db.execute(text(f"DROP OWNED BY {role}"))
+            db.execute(text(f"DROP ROLE {role}"))
+
+
 def test_audit_view_is_read_only_even_for_admins(app) -> None:  # noqa: ANN001
     make_user(app, "root@example.com", Role.admin)
     with TestClient(app) as admin:

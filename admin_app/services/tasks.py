@@ -19,7 +19,7 @@ from admin_app.audit import (
 from admin_app.errors import InvalidInput, NotFound, RowErrors
 from admin_app.services.actor import Actor
 from admin_app.services.pagination import Page, SortKey, paginate, parse_sort
-from admin_app.services.search import contains_text
+from admin_app.services.search import contains_text, merge_pending_search_entries
 from admin_app.services.versions import check_version, flush_checking_version
 from models import Task, TaskCreate, TaskReplace, TaskStatus, TaskUpdate, User
 from models.common import MAX_DB_ID, DbId, UTCTimestamp, reject_control_characters, utcnow
@@ -199,7 +199,10 @@ def bulk_update_tasks(
     if "assignee_id" in values:
         sql_values["assignee_id"] = values["assignee_id"]
     recorded = {k: (v.value if isinstance(v, TaskStatus) else v) for k, v in values.items()}
-    return audited_bulk_update(db, _target(ids, spec), sql_values, recorded, actor)
+    count = audited_bulk_update(db, _target(ids, spec), sql_values, recorded, actor)
+    if count:
+        merge_pending_search_entries(db, Task.__tablename__)  # searches stay fast right after
+    return count
 
 
 def bulk_delete_tasks(
