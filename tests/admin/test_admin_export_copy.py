@@ -21,8 +21,11 @@ from admin_app.admin.export import (
     export_statement,
     stream_rows,
 )
+from admin_app.db import build_engine
+from admin_app.migrate import upgrade_to_head
 from models import AuditEntry, Role, Task, TaskStatus, User
 from tests.admin.conftest import PASSWORD
+from tests.conftest import make_settings
 from tests.helpers import recorded_statements, running_server
 
 HOSTILE_SEARCH = "it's 50% \"off\" \\ under_score '); DROP TABLE task; --"
@@ -46,10 +49,22 @@ TIMESTAMPS = [
 ]
 
 
+@pytest.fixture(scope="module")
+def migrated_url(pg_databases) -> str:  # noqa: ANN001
+    """COPY is PostgreSQL's (SQLite exports through Python): this module runs on PostgreSQL
+    only, rather than once per database with the SQLite half skipped."""
+    url = pg_databases.create("export_copy")
+    engine = build_engine(make_settings(url))
+    try:
+        upgrade_to_head(engine)
+    finally:
+        engine.dispose()
+    return url
+
+
 @pytest.fixture
 def pg_only(db_kind: str) -> None:
-    if db_kind != "postgresql":
-        pytest.skip("COPY is PostgreSQL's; SQLite exports through Python")
+    assert db_kind == "postgresql"
 
 
 @pytest.fixture
