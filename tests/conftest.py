@@ -96,6 +96,11 @@ def migrated_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
         url = f"sqlite:///{path}"
     else:
         url = request.getfixturevalue("pg_databases").create()
+    return migrated(url)
+
+
+def migrated(url: str) -> str:
+    """`url` with its database migrated to head."""
     engine = build_engine(make_settings(url))
     try:
         upgrade_to_head(engine)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from urllib.parse import quote
 
@@ -21,11 +23,9 @@ from admin_app.admin.export import (
     export_statement,
     stream_rows,
 )
-from admin_app.db import build_engine
-from admin_app.migrate import upgrade_to_head
 from models import AuditEntry, Role, Task, TaskStatus, User
 from tests.admin.conftest import PASSWORD
-from tests.conftest import make_settings
+from tests.conftest import migrated
 from tests.helpers import recorded_statements, running_server
 
 HOSTILE_SEARCH = "it's 50% \"off\" \\ under_score '); DROP TABLE task; --"
@@ -53,13 +53,7 @@ TIMESTAMPS = [
 def migrated_url(pg_databases) -> str:  # noqa: ANN001
     """COPY is PostgreSQL's (SQLite exports through Python): this module runs on PostgreSQL
     only, rather than once per database with the SQLite half skipped."""
-    url = pg_databases.create("export_copy")
-    engine = build_engine(make_settings(url))
-    try:
-        upgrade_to_head(engine)
-    finally:
-        engine.dispose()
-    return url
+    return migrated(pg_databases.create("export_copy"))
 
 
 @pytest.fixture
@@ -245,6 +239,16 @@ def _add_big_export(app, rows: int = 120_000) -> None:  # noqa: ANN001
         ))
 
 
+@contextmanager
+def _exporter(base: str) -> Iterator[httpx.Client]:
+    """A client logged in as the viewer the export tests make."""
+    with httpx.Client(base_url=base, timeout=30) as client:
+        login = client.post("/admin/login", headers={"Origin": base},
+                            data={"username": "exporter@example.com", "password": PASSWORD})
+        assert login.status_code == 302, login.text
+        yield client
+
+
 def test_a_slow_client_does_not_hold_the_database(
     db_url, app, make_user, pg_only, tmp_path,  # noqa: ANN001
 ) -> None:
@@ -254,10 +258,7 @@ def test_a_slow_client_does_not_hold_the_database(
     engine = app.state.engine
     with running_server(db_url, tmp_path, DB_POOL_SIZE="1", DB_MAX_OVERFLOW="0",
                         DB_POOL_TIMEOUT="3") as (base, _process, log):
-        with httpx.Client(base_url=base, timeout=30) as client:
-            login = client.post("/admin/login", headers={"Origin": base},
-                                data={"username": "exporter@example.com", "password": PASSWORD})
-            assert login.status_code == 302, login.text
+        with _exporter(base) as client:
             with client.stream("GET", "/admin/task/export/csv") as response:
                 chunks = response.iter_bytes()
                 received = [next(chunks)]
@@ -284,10 +285,7 @@ def test_a_client_leaving_mid_copy_stops_it_and_frees_the_connection(
     # One connection in the server's pool: a leaked one would time every later request out.
     with running_server(db_url, tmp_path, DB_POOL_SIZE="1", DB_MAX_OVERFLOW="0",
                         DB_POOL_TIMEOUT="3") as (base, _process, log):
-        with httpx.Client(base_url=base, timeout=30) as client:
-            login = client.post("/admin/login", headers={"Origin": base},
-                                data={"username": "exporter@example.com", "password": PASSWORD})
-            assert login.status_code == 302, login.text
+        with _exporter(base) as client:
             with client.stream("GET", "/admin/task/export/csv") as response:
                 assert response.status_code == 200
                 first = next(response.iter_bytes())

@@ -9,12 +9,11 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from admin_app.db import build_engine, build_session_factory, normalize_database_url
-from admin_app.migrate import upgrade_to_head
 from admin_app.services.users import create_user
 from auth import tokens as token_store
 from auth.passwords import Passwords
 from models import Role
-from tests.conftest import empty_tables, make_settings
+from tests.conftest import empty_tables, make_settings, migrated
 from tests.reliability.proxy import TcpProxy
 
 PASSWORD = "correct horse battery staple"
@@ -23,13 +22,7 @@ ORIGIN = {"Origin": "http://testserver"}
 
 @pytest.fixture(scope="session")
 def pg_migrated(pg_databases) -> str:  # noqa: ANN001
-    url = pg_databases.create("admin_rel")
-    engine = build_engine(make_settings(url))
-    try:
-        upgrade_to_head(engine)
-    finally:
-        engine.dispose()
-    return url
+    return migrated(pg_databases.create("admin_rel"))
 
 
 @pytest.fixture
