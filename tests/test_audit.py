@@ -309,17 +309,24 @@ def _pending_pages(db, index: str) -> int:  # noqa: ANN001
     return db.execute(text("SELECT gin_clean_pending_list(CAST(:i AS regclass))"), {"i": index}).scalar_one()
 
 
-def test_bulk_edit_leaves_the_search_indexes_nothing_pending(pg_app) -> None:  # noqa: ANN001
-    """Every search through a GIN index reads its pending list whole: a bulk edit empties it."""
+@pytest.mark.parametrize("write", ["bulk edit", "import"])
+def test_set_based_writes_leave_the_search_indexes_nothing_pending(pg_app, write: str) -> None:  # noqa: ANN001
+    """Every search through a GIN index reads its pending list whole: a bulk edit or an
+    import (each fills it with new entries) empties it."""
     _insert_tasks(pg_app, 500)
     factory = build_session_factory(pg_app.state.engine)
     with factory() as db, db.begin():
         for index in ("ix_task_title_trgm", "ix_task_description_trgm"):
             _pending_pages(db, index)  # the inserts' entries merged: start from empty lists
     with factory() as db, db.begin():
-        task_service.bulk_update_tasks(
-            db, task_service.BulkSet(priority=2), actor=ACTOR, spec=TaskFilter(status=["cancelled"])
-        )
+        if write == "bulk edit":
+            task_service.bulk_update_tasks(
+                db, task_service.BulkSet(priority=2), actor=ACTOR, spec=TaskFilter(status=["cancelled"])
+            )
+        else:
+            rows = [TaskCreate(title=f"Imported invoice {i}", description="Quarterly figures " * 5)
+                    for i in range(500)]
+            assert task_service.import_tasks(db, rows, actor=ACTOR) == 500
     with factory() as db, db.begin():
         assert [_pending_pages(db, i) for i in ("ix_task_title_trgm", "ix_task_description_trgm")] == [0, 0]
 

@@ -291,5 +291,7 @@ def import_tasks(db: Session, rows: list[TaskCreate], *, actor: Actor) -> int:
     for start in range(0, len(values), IMPORT_BATCH):
         ids = db.execute(insert(Task).returning(Task.id), values[start : start + IMPORT_BATCH]).scalars().all()
         audited_bulk_create(db, Task, Task.id.in_(ids), IMPORT_RECORDED, actor)
+    if values:
+        merge_pending_search_entries(db, Task.__tablename__)  # as after a bulk edit
     record(db, "import", "task", details={"rows": len(values)}, actor=actor)
     return len(values)
