@@ -21,9 +21,10 @@ def contains_text(term: str, *columns: Any) -> ColumnElement[bool]:
 # PostgreSQL: a GIN index (the trigram ones) takes new entries into a pending list first, up to
 # gin_pending_list_limit (4 MB), and every search through the index reads that list whole. A
 # bulk edit gives each row it changes new entries (an import each row it adds), so it leaves
-# the list nearly full until a vacuum: measured on 1,000,000 tasks, a rare term's count went from 13 ms to 55 ms. Merging
-# the list into the index costs a few tens of milliseconds. gin_clean_pending_list needs the
-# index's owner (as VACUUM does): a role that is not is skipped, and the list waits for vacuum.
+# the list nearly full until a vacuum: measured on 1,000,000 tasks, a rare term's count went
+# from 13 ms to 55 ms. Merging the list into the index costs a few tens of milliseconds.
+# gin_clean_pending_list needs the index's owner (as VACUUM does): a role that is not is
+# skipped, and the list waits for vacuum.
 _MERGE_PENDING = text(
     "SELECT gin_clean_pending_list(c.oid) FROM pg_index i"
     " JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_am am ON am.oid = c.relam"
