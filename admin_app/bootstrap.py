@@ -9,6 +9,7 @@ from sqlalchemy import Engine, text
 
 from admin_app.audit import bind_actor, install
 from admin_app.migrate import MIGRATION_LOCK_KEY
+from admin_app.resources import default_resources
 from admin_app.services.actor import CLI_ACTOR
 from admin_app.services.users import count_users, create_user
 from admin_app.settings import Settings
@@ -29,7 +30,7 @@ def ensure_first_admin(engine: Engine, settings: Settings, passwords: Passwords)
     from admin_app.db import build_session_factory
 
     factory = build_session_factory(engine)
-    install()
+    install(default_resources())
     with factory() as session, session.begin():
         bind_actor(session, CLI_ACTOR)
         if engine.dialect.name == "postgresql":

@@ -144,11 +144,12 @@ def cmd_create_user(args: argparse.Namespace) -> int:
     from admin_app.audit import bind_actor, install
     from admin_app.db import build_session_factory
     from admin_app.migrate import upgrade_to_head
+    from admin_app.resources import default_resources
     from admin_app.services.actor import CLI_ACTOR
     from admin_app.services.users import create_user
     from auth.passwords import Passwords
 
-    install()
+    install(default_resources())
     settings = _settings()
     password = _read_password(args)
     engine = _engine_for(settings)
@@ -283,9 +284,10 @@ def build_parser() -> argparse.ArgumentParser:
     create.set_defaults(handler=cmd_create_user)
 
     demo = sub.add_parser(
-        "demo-data", help="insert realistic demo tasks and a few demo users",
-        description="Insert N varied tasks (statuses, priorities, due dates, assignees) and "
-        "five demo users who cannot log in until an admin sets their password.",
+        "demo-data", help="insert realistic demo tasks, a few demo users and projects",
+        description="Insert N varied tasks (statuses, priorities, due dates, assignees, projects), "
+        "five demo users who cannot log in until an admin sets their password, and five demo "
+        "projects (each created once).",
     )
     demo.add_argument("--tasks", type=_positive, default=1000, help="number of tasks (default 1000)")
     demo.add_argument("--seed", type=int, default=None, help="random seed, for repeatable data")

@@ -7,10 +7,11 @@ from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import Engine, func, insert, select
 
+from admin_app.audit import created_entries
 from admin_app.db import build_session_factory
 from admin_app.services.actor import CLI_ACTOR
 from auth.passwords import Passwords
-from models import Role, Task, TaskStatus, User
+from models import Project, Role, Task, TaskStatus, User
 
 DEMO_USERS = [
     ("alice.martin@example.com", "Alice Martin", Role.editor),
@@ -33,6 +34,13 @@ DETAILS = [
     None, "Waiting on finance for the final numbers.", "Customer asked for an update by Friday.",
     "See the shared drive folder for the template.", "Blocked until the vendor replies.",
     "Low effort, do it between calls.", "Needs sign-off from the team lead.",
+]
+DEMO_PROJECTS = [
+    ("FIN", "Finance close", "Month-end and quarter-end closing."),
+    ("OPS", "Operations", "Warehouse, shipping and suppliers."),
+    ("HR", "People", "Onboarding, payroll and the holiday rota."),
+    ("IT", "IT and tooling", "Certificates, migrations and the CRM."),
+    ("MKT", "Marketing", "Newsletter, price list and campaigns."),
 ]
 STATUS_WEIGHTS = [
     (TaskStatus.pending, 40), (TaskStatus.in_progress, 25),
@@ -65,7 +73,22 @@ def ensure_demo_users(session, passwords: Passwords) -> list[int]:  # noqa: ANN0
     return list(session.execute(select(User.id)).scalars())
 
 
-def _task_rows(count: int, user_ids: list[int], rng: random.Random, now: datetime):
+def ensure_demo_projects(session, owner_ids: list[int], rng: random.Random) -> list[int]:  # noqa: ANN001
+    """The demo projects (created once), each owned by a demo user."""
+    existing = set(session.execute(select(Project.code)).scalars())
+    missing = [p for p in DEMO_PROJECTS if p[0] not in existing]
+    if missing:
+        now = datetime.now(UTC)
+        session.execute(insert(Project), [
+            {"code": code, "name": name, "description": description, "archived": False,
+             "owner_id": rng.choice(owner_ids) if owner_ids else None,
+             "created_at": now, "updated_at": now, "version": 1}
+            for code, name, description in missing
+        ])
+    return list(session.execute(select(Project.id).where(Project.archived.is_(False))).scalars())
+
+
+def _task_rows(count: int, user_ids: list[int], project_ids: list[int], rng: random.Random, now: datetime):
     statuses = [s for s, _ in STATUS_WEIGHTS]
     weights = [w for _, w in STATUS_WEIGHTS]
     today = now.date()
@@ -85,6 +108,7 @@ def _task_rows(count: int, user_ids: list[int], rng: random.Random, now: datetim
             "priority": rng.choices([1, 2, 3, 4, 5], [30, 30, 20, 12, 8])[0],
             "due_date": due,
             "assignee_id": rng.choice(user_ids) if user_ids and rng.random() < 0.85 else None,
+            "project_id": rng.choice(project_ids) if project_ids and rng.random() < 0.7 else None,
             "created_by_id": rng.choice(user_ids) if user_ids else None,
             "created_at": created,
             "updated_at": updated,
@@ -96,30 +120,24 @@ def _task_rows(count: int, user_ids: list[int], rng: random.Random, now: datetim
 def insert_demo_data(
     engine: Engine, passwords: Passwords, *, tasks: int, seed: int | None = None
 ) -> int:
-    """Add demo users and `tasks` tasks in one transaction; returns the number of tasks."""
+    """Add demo users, projects and `tasks` tasks in one transaction; returns the number of tasks."""
     rng = random.Random(seed)
     factory = build_session_factory(engine)
     now = datetime.now(UTC)
     with factory() as session, session.begin():
         first_user = session.execute(select(func.max(User.id))).scalar() or 0
         user_ids = ensure_demo_users(session, passwords)
+        first_project = session.execute(select(func.max(Project.id))).scalar() or 0
+        project_ids = ensure_demo_projects(session, user_ids, rng)
         first_task = session.execute(select(func.max(Task.id))).scalar() or 0
-        rows = _task_rows(tasks, user_ids, rng, now)
+        rows = _task_rows(tasks, user_ids, project_ids, rng, now)
         remaining = tasks
         while remaining > 0:
             size = min(BATCH, remaining)
             session.execute(insert(Task), [next(rows) for _ in range(size)])
             remaining -= size
-        record_set_based_creates(session, first_user=first_user, first_task=first_task)
+        # One audit entry per row the set-based inserts added, written by INSERT ... SELECT.
+        for model, entity, first in ((User, "user", first_user), (Project, "project", first_project),
+                                     (Task, "task", first_task)):
+            created_entries(session, model, entity, model.id > first, CLI_ACTOR)
     return tasks
-
-
-def record_set_based_creates(session, *, first_user: int, first_task: int) -> None:  # noqa: ANN001
-    """One audit entry per row the set-based inserts added, written by INSERT ... SELECT."""
-    from admin_app.audit import audited_bulk_create
-
-    audited_bulk_create(session, User, User.id > first_user, ("email", "full_name", "role"), CLI_ACTOR)
-    audited_bulk_create(
-        session, Task, Task.id > first_task, ("title", "status", "priority", "assignee_id", "due_date"),
-        CLI_ACTOR,
-    )

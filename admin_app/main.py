@@ -14,6 +14,7 @@ from starlette.datastructures import URLPath
 from admin_app.config import load_settings
 from admin_app.db import InFlight, build_engine, build_session_factory
 from admin_app.errors import ServiceError
+from admin_app.resources import Registry, default_resources
 from admin_app.settings import Settings
 from auth.authenticator import Authenticator
 from auth.config import AuthConfig
@@ -40,9 +41,10 @@ DOCS_CSP = (
 )
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    """Build the ASGI app; nothing is created at import time."""
+def create_app(settings: Settings | None = None, resources: Registry | None = None) -> FastAPI:
+    """Build the ASGI app over the declared tables; nothing is created at import time."""
     settings = settings or load_settings()
+    registry = resources or default_resources()
     engine = build_engine(settings)
     in_flight = InFlight(engine)
 
@@ -72,7 +74,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     auth_config = AuthConfig.from_settings(settings)
     from admin_app import audit
 
-    audit.install()
+    audit.install(registry)
     authenticator = Authenticator(
         session_factory, passwords, auth_config, record_event=audit.record_auth_event,
         login_queue_limit=settings.login_queue_limit,
@@ -82,6 +84,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.session_factory = session_factory
     app.state.passwords = passwords
     app.state.authenticator = authenticator
+    app.state.resources = registry
 
     @app.exception_handler(ServiceError)
     async def service_error(_request: Request, exc: ServiceError) -> JSONResponse:
@@ -89,17 +92,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     from admin_app.api import audit as audit_api
     from admin_app.api import auth as auth_api
-    from admin_app.api import tasks as tasks_api
-    from admin_app.api import users as users_api
+    from admin_app.api.resource_router import build_router
     from admin_app.health import router as health_router
 
     app.include_router(health_router)
     app.include_router(auth_api.router)
     app.include_router(audit_api.router)
-    app.include_router(tasks_api.router)
-    app.include_router(users_api.router)
+    for resource in registry:
+        if resource.api is not None:
+            app.include_router(build_router(resource))
 
-    from admin_app.admin import build_admin, inline_script_hashes
+    from admin_app.admin import build_admin
+    from admin_app.admin.compat import inline_script_hashes
     from admin_app.failures import ErrorResponseMiddleware
     from admin_app.middleware import (
         BodySizeLimitMiddleware,
@@ -108,7 +112,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     from admin_app.request_id import RequestIdMiddleware
 
-    admin = build_admin(app, engine, authenticator)
+    admin = build_admin(app, engine, authenticator, registry)
+    app.state.admin_site = admin
     # SQLAdmin is a mounted Starlette app whose own error middleware would answer a bare
     # 500 before ours saw the exception: the same middleware goes inside it as well.
     admin.admin.add_middleware(ErrorResponseMiddleware)
@@ -118,7 +123,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(
         BodySizeLimitMiddleware,
         limit=settings.max_body_bytes,
-        overrides={"/admin/task/import": settings.import_max_bytes},
+        overrides={f"/admin/{r.name}/import-csv": settings.import_max_bytes for r in registry if r.import_columns},
     )
     app.add_middleware(
         CSRFMiddleware,
@@ -133,7 +138,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         static_prefixes=("/admin/statics/", "/admin/assets/"),
         docs_prefix="/api/docs",
     )
-    app.add_middleware(audit.AuditContextMiddleware)
     app.add_middleware(RequestIdMiddleware)
     cache_url_paths(app)
     return app

@@ -1,6 +1,7 @@
 """The role table: one set of (resource, action) grants per role, used by the admin and the API.
 
-Resources are the admin view identities (`task`, `user`, `audit-entry`) plus `account`
+Resources are the declared tables' permission names (`task`, `project`, `user`), the audit
+log (`audit-entry`) and `account`
 (my password, sessions and tokens). Actions are SQLAdmin's (`list`, `details`, `create`,
 `edit`, `delete`, `export`, `import`) and `action:<slug>` for bulk actions; `*` is any.
 """
@@ -15,11 +16,12 @@ Grant = tuple[str, str]
 
 ROLE_GRANTS: dict[Role, frozenset[Grant]] = {
     Role.viewer: frozenset(
-        {("task", "list"), ("task", "details"), ("task", "export"), ("account", "*")}
+        {("task", "list"), ("task", "details"), ("task", "export"),
+         ("project", "list"), ("project", "details"), ("project", "export"), ("account", "*")}
     ),
-    Role.editor: frozenset({("task", "*"), ("account", "*")}),
+    Role.editor: frozenset({("task", "*"), ("project", "*"), ("account", "*")}),
     Role.admin: frozenset(
-        {("task", "*"), ("user", "*"), ("audit-entry", "list"), ("audit-entry", "details"),
+        {("task", "*"), ("project", "*"), ("user", "*"), ("audit-entry", "list"), ("audit-entry", "details"),
          ("audit-entry", "export"), ("account", "*"), ("session", "*")}
     ),
 }

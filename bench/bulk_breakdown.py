@@ -10,7 +10,7 @@ statement under EXPLAIN (ANALYZE, BUFFERS, WAL, TIMING OFF), and statements time
 and audit_entry, so every run starts from the same table; with --checkpoint also a
 CHECKPOINT, so every run pays the same full-page writes (the first change of each page after
 a checkpoint logs the whole page). The "app" variant is the statement the app itself sends
-(captured from admin_app.services.tasks.bulk_update_tasks), the others take it apart:
+(captured from admin_app.services.bulk.update_rows), the others take it apart:
 "join_form" is the earlier statement (UPDATE ... FROM locked: a hash join that, spilling to
 batches, updates rows in hash order), "pkey_form" the current one written out (the UPDATE
 walks the locked ids through the primary key, in id order), "bare_update" the UPDATE alone.
@@ -78,10 +78,12 @@ def app_statement(url: str) -> tuple[str, dict]:
     from sqlalchemy import event
 
     from admin_app.db import build_engine
-    from admin_app.services import tasks as task_service
+    from admin_app.resources.tasks import TASKS
+    from admin_app.services import bulk
     from admin_app.services.actor import Actor
+    from admin_app.services.filtering import filters_of
+    from admin_app.services.unit import WriteContext
     from admin_app.settings import Settings
-    from models.task_filter import TaskFilter
 
     engine = build_engine(Settings(_env_file=None, database_url=url, secret_key="x" * 48))
     seen: list[tuple[str, dict]] = []
@@ -99,9 +101,9 @@ def app_statement(url: str) -> tuple[str, dict]:
 
     with Session(engine) as db:
         try:
-            task_service.bulk_update_tasks(
-                db, task_service.BulkSet(priority=3), actor=Actor(user_id=1, label="bench", via="api"),
-                spec=TaskFilter(status=["cancelled"]),
+            bulk.update_rows(
+                WriteContext(db, Actor(user_id=1, label="bench", via="api")), TASKS, {"priority": 3},
+                spec=filters_of(TASKS).model(status=["cancelled"]),
             )
         except Captured:
             pass

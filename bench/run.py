@@ -431,7 +431,11 @@ class Bench:
                      cells(deep), cells(top), "ours, first page", ratio, target, verdict))
 
     def bulk_edit(self) -> None:
-        body = {"filter": {"status": ["cancelled"]}, "set": {"priority": 3}}
+        # Only rows whose value changes are written: set a priority the cancelled tasks do not
+        # have (an earlier run left them all at one), so every one of them is changed.
+        with self.engine.connect() as conn:
+            current = conn.execute(text("SELECT priority FROM task WHERE status = 'cancelled' LIMIT 1")).scalar()
+        body = {"filter": {"status": ["cancelled"]}, "set": {"priority": (current or 0) % 5 + 1}}
         headers = self.bearer or {**self.cookie, "Origin": self.ours.base}
         target = f"<= {BULK_S} s for ~100,000 rows"
         started = time.perf_counter()
@@ -446,11 +450,12 @@ class Bench:
             self.add(Row("Bulk edit by filter (status = cancelled: set priority), audit included",
                          [f"n/a ({response.status_code})", "", ""], ["", "", ""], "", "", target, NA))
             return
-        count = response.json().get("count", 0)
+        answer = response.json()
+        count, matched = answer.get("count", 0), answer.get("matched", answer.get("count", 0))
         verdict = PASS if seconds <= BULK_S else MISS
         self.add(Row(f"Bulk edit by filter: {count:,} rows (status = cancelled, set priority), audit included",
                      [f"{seconds:.2f} s", "", f"{count / seconds:,.0f} rows/s"], ["", "", ""], "", "", target,
-                     verdict, "one request, timed once"))
+                     verdict, f"one request, timed once; {matched:,} matched"))
 
     def login_events(self) -> dict[str, int]:
         """Login events the app's audit trail recorded so far, by action (empty if it has none)."""

@@ -4,6 +4,14 @@ from models.api_token import ApiToken, ApiTokenCreate, ApiTokenCreated, ApiToken
 from models.audit import AuditEntry, AuditEntryPublic
 from models.auth_session import AuthSession, AuthSessionPublic
 from models.login_attempt import LoginFailure
+from models.project import (
+    Project,
+    ProjectCreate,
+    ProjectPublic,
+    ProjectRef,
+    ProjectReplace,
+    ProjectUpdate,
+)
 from models.task import (
     Task,
     TaskCreate,
@@ -12,9 +20,7 @@ from models.task import (
     TaskStatus,
     TaskUpdate,
 )
-from models.task_filter import TaskFilter
 from models.user import Role, User, UserCreate, UserPublic, UserRef, UserUpdate
-from models.user_filter import UserFilter
 
 __all__ = [
     "ApiToken",
@@ -26,17 +32,21 @@ __all__ = [
     "AuthSession",
     "AuthSessionPublic",
     "LoginFailure",
+    "Project",
+    "ProjectCreate",
+    "ProjectPublic",
+    "ProjectRef",
+    "ProjectReplace",
+    "ProjectUpdate",
     "Role",
     "Task",
     "TaskCreate",
-    "TaskFilter",
     "TaskPublic",
     "TaskReplace",
     "TaskStatus",
     "TaskUpdate",
     "User",
     "UserCreate",
-    "UserFilter",
     "UserPublic",
     "UserRef",
     "UserUpdate",

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from enum import Enum
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
-from pydantic import AfterValidator, Field
-from sqlalchemy import DateTime
+from pydantic import AfterValidator, model_validator
+from sqlalchemy import Column, DateTime, Integer
 from sqlalchemy.types import TypeDecorator
+from sqlmodel import Field, SQLModel
 
 # Ids are 32-bit INTEGER columns: a bigger number can name no row, and SQLite's driver
 # raises OverflowError past 64 bits, so refuse it at validation instead.
@@ -90,3 +91,37 @@ def require_text(value: str) -> str:
     if not value.strip():
         raise ValueError("must not be blank")
     return value
+
+
+class Stamped(SQLModel):
+    """When a row was created and last changed (a table's mixin)."""
+
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    updated_at: datetime = Field(
+        default_factory=utcnow, sa_type=UTCDateTime, nullable=False, sa_column_kwargs={"onupdate": utcnow}
+    )
+
+
+def version_column() -> Column:
+    """The optimistic-concurrency counter: every ORM update checks and increases it."""
+    return Column("version", Integer, nullable=False, default=1)
+
+
+# Sent in a PUT or PATCH body: the version the client last saw; a stale one is a 409.
+Version = Annotated[
+    int | None,
+    Field(ge=1, description="The version you last read; refused (409) if the row changed since"),
+]
+
+
+class Patch(SQLModel):
+    """A partial update: only the fields sent change, and `not_null` fields cannot be emptied."""
+
+    not_null: ClassVar[tuple[str, ...]] = ()
+
+    @model_validator(mode="after")
+    def _required_fields_not_null(self) -> Patch:
+        for name in self.not_null:
+            if name in self.model_fields_set and getattr(self, name) is None:
+                raise ValueError(f"{name} may be changed but not removed")
+        return self

@@ -2,20 +2,25 @@
 
 from datetime import date, datetime
 from enum import Enum
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
 
-from pydantic import AfterValidator, BeforeValidator, ConfigDict, model_validator
-from sqlalchemy import Column, ForeignKey, Index, Integer, String
+from pydantic import AfterValidator, BeforeValidator, ConfigDict
+from sqlalchemy import Column, ColumnElement, ForeignKey, Index, Integer, String, func
 from sqlmodel import Field, Relationship, SQLModel
 
 from models.common import (
     DbId,
+    Patch,
+    Stamped,
     UTCDateTime,
+    Version,
     reject_control_characters,
     require_text,
     strip_text,
     utcnow,
+    version_column,
 )
+from models.project import Project
 from models.user import User, UserRef
 
 
@@ -25,6 +30,15 @@ class TaskStatus(str, Enum):
     done = "done"
     cancelled = "cancelled"
 
+
+STATUS_LABELS = {
+    TaskStatus.pending: "Pending",
+    TaskStatus.in_progress: "In progress",
+    TaskStatus.done: "Done",
+    TaskStatus.cancelled: "Cancelled",
+}
+# 1 is the least urgent: the scale every list, filter, form and bulk prompt shows.
+PRIORITY_LABELS = {1: "Low", 2: "Normal", 3: "High", 4: "Very high", 5: "Urgent"}
 
 TITLE_MAX = 200
 DESCRIPTION_MAX = 1000
@@ -39,7 +53,20 @@ Title = Annotated[
 Description = Annotated[
     str | None, Field(max_length=DESCRIPTION_MAX), AfterValidator(reject_control_characters)
 ]
-Priority = Annotated[int, Field(ge=1, le=5)]
+Priority = Annotated[int, Field(ge=min(PRIORITY_LABELS), le=max(PRIORITY_LABELS))]
+
+
+def completed_at_for(status: TaskStatus | str, completed_at: Any, now: datetime) -> Any:
+    """`completed_at` follows status: kept or set on done, cleared otherwise.
+
+    The one statement of the rule, for a task in memory (values) and for a set-based
+    UPDATE (`completed_at` is then the column, and the answer an SQL expression).
+    """
+    if TaskStatus(status) is not TaskStatus.done:
+        return None
+    if isinstance(completed_at, ColumnElement):
+        return func.coalesce(completed_at, now)
+    return completed_at or now
 
 
 class TaskBase(SQLModel):
@@ -51,7 +78,7 @@ class TaskBase(SQLModel):
     due_date: date | None = Field(default=None)
 
 
-_VERSION = Column("version", Integer, nullable=False, default=1)
+_VERSION = version_column()
 
 
 def _trigram_index(column: str) -> Index:
@@ -64,7 +91,7 @@ def _trigram_index(column: str) -> Index:
     return index.ddl_if(dialect="postgresql")
 
 
-class Task(TaskBase, table=True):
+class Task(TaskBase, Stamped, table=True):
     __mapper_args__ = {"version_id_col": _VERSION}
     __tablename__ = "task"
     # Columns with many ties are indexed with id, the tiebreaker of every list order: a
@@ -74,6 +101,7 @@ class Task(TaskBase, table=True):
         Index("ix_task_priority_id", "priority", "id"),
         Index("ix_task_due_date_id", "due_date", "id"),
         Index("ix_task_assignee_id_id", "assignee_id", "id"),
+        Index("ix_task_project_id_id", "project_id", "id"),
         Index("ix_task_title_id", "title", "id"),
         Index("ix_task_created_at_id", "created_at", "id"),
         Index("ix_task_updated_at_id", "updated_at", "id"),
@@ -88,18 +116,13 @@ class Task(TaskBase, table=True):
             Integer, ForeignKey("user.id", ondelete="SET NULL"), nullable=True
         ),
     )
+    project_id: int | None = Field(
+        default=None,
+        sa_column=Column(Integer, ForeignKey("project.id", ondelete="SET NULL"), nullable=True),
+    )
     created_by_id: int | None = Field(
         default=None,
         sa_column=Column(Integer, ForeignKey("user.id", ondelete="SET NULL"), nullable=True),
-    )
-    created_at: datetime = Field(
-        default_factory=utcnow, sa_type=UTCDateTime, nullable=False
-    )
-    updated_at: datetime = Field(
-        default_factory=utcnow,
-        sa_type=UTCDateTime,
-        nullable=False,
-        sa_column_kwargs={"onupdate": utcnow},
     )
     completed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     # Optimistic concurrency: every ORM update checks and increases it (StaleDataError).
@@ -108,17 +131,19 @@ class Task(TaskBase, table=True):
     assignee: Optional[User] = Relationship(  # noqa: UP045 (SQLAlchemy resolves this)
         sa_relationship_kwargs={"foreign_keys": "Task.assignee_id", "lazy": "raise_on_sql"}
     )
+    project: Optional[Project] = Relationship(  # noqa: UP045
+        sa_relationship_kwargs={"foreign_keys": "Task.project_id", "lazy": "raise_on_sql"}
+    )
+    created_by: Optional[User] = Relationship(  # noqa: UP045
+        sa_relationship_kwargs={"foreign_keys": "Task.created_by_id", "lazy": "raise_on_sql"}
+    )
 
     def __str__(self) -> str:
         return f"#{self.id} {self.title}"
 
     def apply_status_rules(self) -> None:
         """`completed_at` follows status: set on entering done, cleared on leaving it."""
-        if self.status == TaskStatus.done:
-            if self.completed_at is None:
-                self.completed_at = utcnow()
-        else:
-            self.completed_at = None
+        self.completed_at = completed_at_for(self.status, self.completed_at, utcnow())
 
 
 class TaskCreate(TaskBase):
@@ -139,13 +164,7 @@ class TaskCreate(TaskBase):
     )  # type: ignore[assignment]
 
     assignee_id: DbId | None = None
-
-
-# Sent in a PUT or PATCH body: the version the client last saw; a stale one is a 409.
-Version = Annotated[
-    int | None,
-    Field(ge=1, description="The version you last read; refused (409) if the task changed since"),
-]
+    project_id: DbId | None = None
 
 
 class TaskReplace(TaskCreate):
@@ -163,8 +182,10 @@ class TaskReplace(TaskCreate):
     version: Version = None
 
 
-class TaskUpdate(SQLModel):
+class TaskUpdate(Patch):
     """A partial update: only the fields sent change."""
+
+    not_null = ("title", "status", "priority")
 
     model_config = ConfigDict(
         extra="forbid",
@@ -177,14 +198,8 @@ class TaskUpdate(SQLModel):
     priority: Priority | None = None
     due_date: date | None = None
     assignee_id: DbId | None = None
+    project_id: DbId | None = None
     version: Version = None
-
-    @model_validator(mode="after")
-    def _required_fields_not_null(self) -> "TaskUpdate":
-        for name in ("title", "status", "priority"):
-            if name in self.model_fields_set and getattr(self, name) is None:
-                raise ValueError(f"{name} may be changed but not removed")
-        return self
 
 
 class TaskPublic(TaskBase):
@@ -199,6 +214,7 @@ class TaskPublic(TaskBase):
                     "priority": 2,
                     "due_date": "2026-12-01",
                     "assignee": {"id": 7, "email": "sam@example.com", "full_name": "Sam Lee"},
+                    "project_id": 3,
                     "created_by_id": 1,
                     "created_at": "2026-11-20T09:30:00Z",
                     "updated_at": "2026-11-28T16:02:11Z",
@@ -211,6 +227,7 @@ class TaskPublic(TaskBase):
 
     id: int
     assignee: UserRef | None
+    project_id: int | None
     created_by_id: int | None
     created_at: datetime
     updated_at: datetime

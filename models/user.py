@@ -6,10 +6,10 @@ from datetime import datetime
 from enum import Enum
 
 from pydantic import ConfigDict, EmailStr, field_validator
-from sqlalchemy import Column, Integer, String
+from sqlalchemy import String
 from sqlmodel import Field, SQLModel
 
-from models.common import UTCDateTime, reject_control_characters, utcnow
+from models.common import Patch, Stamped, UTCDateTime, Version, reject_control_characters, version_column
 
 
 class Role(str, Enum):
@@ -39,22 +39,15 @@ class UserBase(SQLModel):
         return reject_control_characters(value.strip()) or ""
 
 
-_VERSION = Column("version", Integer, nullable=False, default=1)
+_VERSION = version_column()
 
 
-class User(UserBase, table=True):
+class User(UserBase, Stamped, table=True):
     __mapper_args__ = {"version_id_col": _VERSION}
     __tablename__ = "user"
 
     id: int | None = Field(default=None, primary_key=True)
     hashed_password: str = Field(max_length=255, repr=False)
-    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
-    updated_at: datetime = Field(
-        default_factory=utcnow,
-        sa_type=UTCDateTime,
-        nullable=False,
-        sa_column_kwargs={"onupdate": utcnow},
-    )
     last_login_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     # Optimistic concurrency: every ORM update checks and increases it (StaleDataError).
     version: int = Field(default=1, sa_column=_VERSION)
@@ -85,7 +78,9 @@ class UserCreate(UserBase):
     password: str = Field(description="Subject to the password rules (length, not the email)")
 
 
-class UserUpdate(SQLModel):
+class UserUpdate(Patch):
+    not_null = ("email", "role", "is_active")
+
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={
@@ -98,7 +93,7 @@ class UserUpdate(SQLModel):
     role: Role | None = None
     is_active: bool | None = None
     password: str | None = None
-    version: int | None = Field(default=None, description="The version you read; a newer one is a 409")
+    version: Version = None
 
     _normalize_email = field_validator("email", mode="before")(
         UserBase._normalize_email.__func__  # type: ignore[attr-defined]

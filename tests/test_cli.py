@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from admin_app.cli import main
 from admin_app.db import build_session_factory
-from models import Role, Task, User
+from models import Project, Role, Task, User
 from tests.conftest import FAST_ARGON2
 
 PASSWORD = "correct horse battery staple"
@@ -119,16 +119,21 @@ def test_demo_data(cli_env: str, engine, capsys) -> None:  # noqa: ANN001
         statuses = set(session.execute(select(Task.status).distinct()).scalars())
         priorities = set(session.execute(select(Task.priority).distinct()).scalars())
         users = session.execute(select(func.count()).select_from(User)).scalar_one()
+        projects = session.execute(select(func.count()).select_from(Project)).scalar_one()
+        in_a_project = session.execute(select(func.count()).select_from(Task).where(Task.project_id.is_not(None))).scalar_one()
         done_without_completion = session.execute(
             select(func.count()).select_from(Task)
             .where(Task.status == "done", Task.completed_at.is_(None))
         ).scalar_one()
     assert statuses == {"pending", "in_progress", "done", "cancelled"}
     assert priorities == {1, 2, 3, 4, 5}
-    assert users == 5
+    assert users == 5 and projects == 5
+    assert 0.6 * 2500 < in_a_project < 0.8 * 2500  # about 70% of tasks belong to a project
     assert done_without_completion == 0
-    # a second run adds tasks, not duplicate users
+    # a second run adds tasks, not duplicate users or projects
     assert main(["demo-data", "--tasks", "10"]) == 0
+    with build_session_factory(engine)() as session:
+        assert session.execute(select(func.count()).select_from(Project)).scalar_one() == 5
 
 
 def test_demo_data_refuses_negative(cli_env: str, capsys) -> None:  # noqa: ANN001

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import re
-from importlib.resources import files
 from pathlib import Path
 
 import anyio
@@ -18,6 +14,13 @@ from starlette.responses import Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from admin_app.admin.account import AccountView
+from admin_app.admin.audit_view import AuditEntryAdmin
+from admin_app.admin.compat import accept_post_on_actions, order_actions, prepend_routes
+from admin_app.admin.dashboard import dashboard
+from admin_app.admin.views import ResourceView, view_for
+from admin_app.db import build_session_factory
+from admin_app.resources import Registry
 from auth.admin_backend import AdminAuthentication, RoleAuthorization
 from auth.authenticator import Authenticator
 from models.common import utcnow
@@ -32,20 +35,13 @@ class BackOfficeAdmin(Admin):
 
     @login_required
     async def index(self, request: Request) -> Response:
-        from admin_app.admin.dashboard import dashboard
-
         context = await anyio.to_thread.run_sync(
-            dashboard, self.session_maker, utcnow().date()
+            dashboard, self.session_maker, self.registry, utcnow().date()
         )
         return await self.templates.TemplateResponse(request, "sqladmin/dashboard.html", context)
 
 
-def build_admin(app: FastAPI, engine: Engine, authenticator: Authenticator) -> Admin:
-    from admin_app.admin.account import AccountView
-    from admin_app.admin.audit_view import AuditEntryAdmin
-    from admin_app.admin.views import TaskAdmin, UserAdmin
-    from admin_app.db import build_session_factory
-
+def build_admin(app: FastAPI, engine: Engine, authenticator: Authenticator, registry: Registry) -> Admin:
     authentication = AdminAuthentication(authenticator)
     admin = BackOfficeAdmin(
         app,
@@ -58,37 +54,21 @@ def build_admin(app: FastAPI, engine: Engine, authenticator: Authenticator) -> A
         authentication_backend=authentication,
         authorization_backend=RoleAuthorization(authenticator),
     )
+    admin.registry = registry
     authentication.templates = admin.templates
     for name in SHARED_STATE:
         setattr(admin.admin.state, name, getattr(app.state, name, None))
-    admin.add_view(TaskAdmin)
-    admin.add_view(UserAdmin)
-    admin.add_view(AuditEntryAdmin)
+    for resource in registry:
+        admin.add_view(view_for(resource, registry))
+    admin.add_view(AuditEntryAdmin.with_entities([r.name for r in registry] + ["token"]))
     admin.add_view(AccountView)
-
     for view in admin.views:
-        # SQLAdmin registers a view's actions last-defined first: list them as defined.
-        for attr in ("_custom_actions_in_list", "_custom_actions_in_detail"):
-            actions = getattr(view, attr, None)
-            if actions:
-                setattr(view, attr, dict(reversed(list(actions.items()))))
-
-    routes = admin.admin.router.routes
-    # SQLAdmin registers @action routes for GET only: GET asks, POST does (admin/bulk.py).
-    for route in routes:
-        if isinstance(route, Route) and (route.name or "").startswith("action-"):
-            route.methods = {*(route.methods or ()), "POST"}
+        if isinstance(view, ResourceView):
+            order_actions(view, [a.slug for a in view.resource.actions])
+    accept_post_on_actions(admin)
     # Logout is a POST (GET shows a confirmation); our own scripts and styles.
-    routes.insert(0, Route("/logout", endpoint=admin.logout, methods=["POST"], name="logout_post"))
-    routes.insert(0, Mount("/assets", app=StaticFiles(directory=HERE / "static"), name="assets"))
+    prepend_routes(admin, [
+        Mount("/assets", app=StaticFiles(directory=HERE / "static"), name="assets"),
+        Route("/logout", endpoint=admin.logout, methods=["POST"], name="logout_post"),
+    ])
     return admin
-
-
-def inline_script_hashes() -> list[str]:
-    """CSP hashes of SQLAdmin's inline scripts (flash.html), read from the installed package."""
-    template = files("sqladmin").joinpath("templates/sqladmin/flash.html").read_text()
-    hashes = []
-    for body in re.findall(r"<script>(.*?)</script>", template, flags=re.S):
-        digest = hashlib.sha256(body.encode()).digest()
-        hashes.append("'sha256-" + base64.b64encode(digest).decode() + "'")
-    return hashes

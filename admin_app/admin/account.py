@@ -11,8 +11,12 @@ from starlette import status
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from admin_app.admin.messages import StaffError, staff_errors, validation_message
+from admin_app.admin.compat import admin_of
+from admin_app.admin.messages import StaffError, staff_errors
 from admin_app.services import users as user_service
+from admin_app.services.actor import Actor
+from admin_app.services.unit import unit_of_work
+from admin_app.services.wording import validation_message
 from auth import sessions as session_store
 from auth import tokens as token_store
 from auth.principal import Principal
@@ -52,8 +56,7 @@ class AccountView(BaseView):
 
     # --- the page ---------------------------------------------------------------------------
     def _load(self, principal: Principal) -> dict[str, Any]:
-        factory = self._admin_ref.session_maker
-        with factory() as db:
+        with admin_of(self).session_maker() as db:
             user = user_service.get_user(db, principal.user_id)
             return {
                 "user": user,
@@ -81,16 +84,11 @@ class AccountView(BaseView):
         Flash.success(request, message)
         return RedirectResponse(request.url_for("admin:view-account"), status_code=status.HTTP_303_SEE_OTHER)
 
-    def _write(self, work) -> Any:  # noqa: ANN001
-        """Run `work(db)` in one transaction; errors become messages for the page."""
-        with self._admin_ref.session_maker() as db, staff_errors():
-            try:
-                result = work(db)
-                db.commit()
-            except BaseException:
-                db.rollback()
-                raise
-        return result
+    def _write(self, principal: Principal, work) -> Any:  # noqa: ANN001
+        """Run `work(db)` in one transaction by `principal`; errors become messages for the page."""
+        actor = Actor.from_principal(principal, via="admin")
+        with staff_errors(), unit_of_work(admin_of(self).session_maker, actor) as ctx:
+            return work(ctx.db)
 
     # --- what the page does ---------------------------------------------------------------
     async def _change_password(self, request: Request, principal: Principal, form: dict) -> Response:
@@ -108,7 +106,7 @@ class AccountView(BaseView):
                 keep_session_id=principal.session_id,
             )
 
-        await anyio.to_thread.run_sync(self._write, work)
+        await anyio.to_thread.run_sync(self._write, principal, work)
         return self._done(request, "Password changed. Your other sessions were ended.")
 
     async def _end_session(self, request: Request, principal: Principal, form: dict) -> Response:
@@ -118,7 +116,7 @@ class AccountView(BaseView):
             if not session_store.end_session_of_user(db, principal.user_id, session_id):
                 raise StaffError("That session has already ended.", 404)
 
-        await anyio.to_thread.run_sync(self._write, work)
+        await anyio.to_thread.run_sync(self._write, principal, work)
         if session_id == principal.session_id:  # this very session: logged out
             return RedirectResponse(request.url_for("admin:login"), status_code=status.HTTP_303_SEE_OTHER)
         return self._done(request, "Session ended.")
@@ -137,7 +135,7 @@ class AccountView(BaseView):
             )
             return raw
 
-        raw = await anyio.to_thread.run_sync(self._write, work)
+        raw = await anyio.to_thread.run_sync(self._write, principal, work)
         # Shown once, in SQLAdmin's one-time secret modal; only its hash is stored.
         Secret.reveal_once(
             request, raw, title=f"API token “{data.name}”",
@@ -157,5 +155,5 @@ class AccountView(BaseView):
                 raise StaffError("No such token.", 404)
             return token.name
 
-        name = await anyio.to_thread.run_sync(self._write, work)
+        name = await anyio.to_thread.run_sync(self._write, principal, work)
         return self._done(request, f"Token “{name}” revoked.")

@@ -1,63 +1,34 @@
-"""Bulk actions that never change data on GET.
+"""Bulk actions that never change data on GET, for every declared action of every table.
 
-SQLAdmin registers `@action` routes for GET only and confirms in a client-side modal, so
-a cross-site link could run them. Here every action is one mechanism: GET renders a
-confirmation page (what will happen, to how many rows, optionally to all rows matching
-the list's search and filters) holding a POST form; POST does it in one transaction,
-flashes what was done and goes back to the list with its filters. `build_admin` adds
-POST to the `action-*` routes.
+SQLAdmin registers `@action` routes for GET only and confirms in a client-side modal, so a
+cross-site link could run them. Here GET renders a confirmation page (what will happen, to
+how many rows, optionally to all rows matching the list's search and filters, and what else a
+delete changes) holding a POST form; POST does it in one transaction, flashes what was done
+and goes back to the list. `compat.accept_post_on_actions` adds POST to the `action-*` routes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any
 
 import anyio
-from sqladmin import Flash, ModelView
-from sqlmodel import Session
+from pydantic import ValidationError
+from sqladmin import Flash
+from sqlalchemy import Date, Integer, func, select
 from starlette import status
-from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from admin_app.admin.messages import StaffError, staff_errors
-from admin_app.services.actor import Actor
+from admin_app.admin.messages import StaffError
+from admin_app.resources.spec import ASK, Action, DeleteRows, Relation, RunAction, SetField
+from admin_app.services import bulk as bulk_service
+from admin_app.services.filtering import FilterBase
+from admin_app.services.schemas import bulk_set_model
+from models.common import jsonable
 
 SELECTED, ALL_MATCHING = "selected", "all"
-MAX_PKS = 10_000
-
-
-@dataclass(frozen=True)
-class BulkTarget:
-    """The rows an action applies to: chosen ids, or every row matching a filter."""
-
-    ids: list[int] | None = None
-    spec: Any = None
-
-
-@dataclass(frozen=True)
-class BulkRun:
-    """Who runs an action, and what of the request it may need."""
-
-    actor: Actor
-    passwords: Any = None
-    session_id: str | None = None  # the current session (kept when ending a user's sessions)
-
-
-# apply(db, run, target, value) -> how many rows it changed
-Apply = Callable[[Session, BulkRun, BulkTarget, Any], int]
-
-
-@dataclass(frozen=True)
-class BulkAction:
-    title: str  # "Mark as done": the menu entry and the page title
-    done: str  # "marked done": "12 tasks marked done"; may use {value}
-    apply: Apply
-    ask: str | None = None  # a value the confirmation asks for: "priority" or "assignee"
-    danger: bool = False
+MAX_PKS = bulk_service.MAX_BULK_IDS
 
 
 def parse_pks(raw: str | None) -> list[int]:
@@ -72,101 +43,151 @@ def parse_pks(raw: str | None) -> list[int]:
     return pks
 
 
-class BulkActionsMixin(ModelView):
-    """A ModelView whose `@action` methods call `run_bulk`."""
+def permission_of(action: Action) -> str:
+    if isinstance(action, DeleteRows):
+        return "delete"
+    return action.permission if isinstance(action, RunAction) else "edit"
 
-    bulk_noun: ClassVar[tuple[str, str]] = ("row", "rows")
-    bulk_all_matching: ClassVar[bool] = False  # may an action apply to all matching rows?
-    bulk_template: ClassVar[str] = "sqladmin/bulk_confirm.html"
 
-    # --- what a view provides ---------------------------------------------------------
-    def bulk_filter(self, request: Request) -> Any:
-        """The filter the list's query parameters describe (for all matching rows)."""
-        raise NotImplementedError
+class BulkActions:
+    """The bulk part of a ResourceView (mixed in): confirm on GET, apply on POST."""
 
-    def bulk_count(self, db: Session, target: BulkTarget) -> int:
-        raise NotImplementedError
+    bulk_template = "sqladmin/bulk_confirm.html"
 
-    def bulk_value(self, db: Session, action: BulkAction, raw: str) -> tuple[Any, str]:
-        """Check the asked value; returns it and how to name it in the message."""
-        raise StaffError(f"{action.title}: nothing to ask")
+    def noun(self, count: int) -> str:
+        return (self.resource.label if count == 1 else self.resource.plural).lower()  # type: ignore[attr-defined]
 
-    def bulk_list_url(self, request: Request) -> str:
-        return str(request.url_for("admin:list", identity=self.identity))
+    # --- what the confirmation shows --------------------------------------------------------
+    def _counts(self, pks: list[int], spec: FilterBase | None, action: Action) -> dict[str, Any]:
+        resource = self.resource  # type: ignore[attr-defined]
+        with self.session_maker() as db:  # type: ignore[attr-defined]
+            selected = db.execute(
+                select(func.count()).select_from(resource.model).where(resource.model.id.in_(pks))
+            ).scalar_one() if pks else 0
+            matching = self.listing.count(db, spec) if spec is not None else None  # type: ignore[attr-defined]
+            effects = {}
+            if isinstance(action, DeleteRows):
+                if pks:
+                    effects[SELECTED] = self.delete_effects(db, [resource.model.id.in_(pks)])
+                if spec is not None:
+                    effects[ALL_MATCHING] = self.delete_effects(db, self.filters.conditions(spec))  # type: ignore[attr-defined]
+        return {"selected_count": selected, "matching_count": matching, "effects": effects}
 
-    # --- the mechanism ------------------------------------------------------------------
-    def _noun(self, count: int) -> str:
-        return self.bulk_noun[0] if count == 1 else self.bulk_noun[1]
-
-    def _counts(self, pks: list[int], spec: Any) -> tuple[int, int | None]:
-        with self.session_maker() as db:
-            selected = self.bulk_count(db, BulkTarget(ids=pks)) if pks else 0
-            matching = self.bulk_count(db, BulkTarget(spec=spec)) if spec is not None else None
-        return selected, matching
+    def delete_effects(self, db: Any, conditions: list[Any]) -> list[str]:
+        """What else deleting these rows changes: "12 tasks will be unassigned", one query each."""
+        model, out = self.resource.model, []  # type: ignore[attr-defined]
+        chosen = select(model.id).where(*conditions).scalar_subquery()
+        for other, relation in self.registry.referencing(model):  # type: ignore[attr-defined]
+            key = getattr(other.model, relation.key)
+            n = db.execute(select(func.count()).select_from(other.model).where(key.in_(chosen))).scalar_one()
+            if n:
+                what = relation.orphaned or f"lose their {relation.label.lower()}"
+                out.append(f"{n:,} {(other.label if n == 1 else other.plural).lower()} will {what}.")
+        return out
 
     async def _confirm_page(
-        self, request: Request, action: BulkAction, pks: list[int], spec: Any, *,
+        self, request: Request, action: Action, pks: list[int], spec: FilterBase | None, *,
         scope: str, value: str = "", error: str | None = None, status_code: int = 200,
     ) -> Response:
-        selected, matching = await anyio.to_thread.run_sync(self._counts, pks, spec)
+        counts = await anyio.to_thread.run_sync(self._counts, pks, spec, action)
         context = {
-            "model_view": self, "action": action, "pks": ",".join(map(str, pks)),
-            "selected_count": selected, "matching_count": matching,
+            "model_view": self, "action": action, "pks": ",".join(map(str, pks)), **counts,
             "matching_everything": spec is not None and spec.is_empty(),
-            "scope": scope, "value": value, "error": error,
-            "noun": self._noun, "list_url": self.bulk_list_url(request),
-            "title": action.title,
+            "scope": scope, "value": value, "error": error, "noun": self.noun,
+            "list_url": self.list_url(request), "title": action.title,  # type: ignore[attr-defined]
+            "prompt": self.prompt(request, action),
         }
-        return await self.templates.TemplateResponse(
+        return await self.templates.TemplateResponse(  # type: ignore[attr-defined]
             request, self.bulk_template, context, status_code=status_code
         )
 
-    def _apply(self, request: Request, action: BulkAction, target: BulkTarget, raw: str) -> str:
-        principal = request.app.state.authenticator.principal(request)
-        run = BulkRun(
-            actor=Actor.from_principal(principal, via="admin"),
-            passwords=request.app.state.passwords,
-            session_id=principal.session_id,
-        )
-        with self.session_maker() as db, staff_errors():
-            try:
-                value, value_label = (
-                    self.bulk_value(db, action, raw) if action.ask else (None, "")
-                )
-                count = action.apply(db, run, target, value)
-                db.commit()
-            except BaseException:
-                db.rollback()
-                raise
-        return f"{count:,} {self._noun(count)} {action.done.format(value=value_label)}"
+    def prompt(self, request: Request, action: Action) -> dict[str, Any] | None:
+        """What the confirmation asks for: a choice, a related row (searched) or a typed value."""
+        if not isinstance(action, SetField) or action.value is not ASK:
+            return None
+        found = self.resource.field(action.field)  # type: ignore[attr-defined]
+        prompt: dict[str, Any] = {"label": found.label}
+        if isinstance(found, Relation):
+            prompt["lookup_url"] = str(request.url_for(
+                f"admin:view-{self.identity}-lookup", relation=found.name  # type: ignore[attr-defined]
+            ))
+        elif getattr(found, "choices", None):
+            prompt["choices"] = [(str(jsonable(v)), label) for v, label in found.choices.items()]
+        else:
+            kind = getattr(self.resource.model, found.name).type  # type: ignore[attr-defined]
+            prompt["input_type"] = "date" if isinstance(kind, Date) else "number" if isinstance(kind, Integer) else "text"
+        return prompt
 
-    async def run_bulk(self, request: Request, action: BulkAction) -> Response:
+    # --- doing it -----------------------------------------------------------------------
+    def _value(self, db: Any, action: SetField, raw: str) -> tuple[Any, str]:
+        """The value an action sets, checked as the API checks it, and how the message names it."""
+        resource = self.resource  # type: ignore[attr-defined]
+        found = resource.field(action.field)
+        if isinstance(found, Relation):
+            if action.value is not ASK:
+                return action.value, ""
+            row = db.get(found.target, int(raw)) if raw.isdigit() else None
+            if row is None:
+                raise StaffError(f"{found.label}: choose a {found.target.__name__.lower()}.")
+            return row.id, str(getattr(row, found.shown))
+        value = action.value if action.value is not ASK else raw
+        labels = {jsonable(k): v for k, v in (getattr(found, "choices", None) or {}).items()}
+        try:
+            checked = bulk_set_model(resource).model_validate({found.name: value})
+        except ValidationError as exc:
+            wanted = f"one of {', '.join(labels.values())}" if labels else "a value"
+            raise StaffError(f"{found.label}: choose {wanted}.") from exc
+        stored = jsonable(getattr(checked, found.name))
+        if labels and stored not in labels:
+            raise StaffError(f"{found.label}: choose one of {', '.join(labels.values())}.")
+        return stored, labels.get(stored, str(stored))
+
+    def _apply(self, request: Request, action: Action, pks: list[int] | None, spec: FilterBase | None, raw: str) -> str:
+        with self.writing(request) as ctx:  # type: ignore[attr-defined]
+            resource = self.resource  # type: ignore[attr-defined]
+            if isinstance(action, DeleteRows):
+                count = bulk_service.delete_rows(ctx, resource, ids=pks, spec=spec)
+                return f"{count:,} {self.noun(count)} {action.done}"
+            if isinstance(action, RunAction):
+                ids = pks if pks is not None else list(ctx.db.execute(
+                    select(resource.model.id).where(*self.filters.conditions(spec))  # type: ignore[attr-defined]
+                ).scalars())
+                count = action.run(ctx, ids)
+                return f"{count:,} {self.noun(count)} {action.done}"
+            value, shown = self._value(ctx.db, action, raw)
+            column = getattr(resource.field(action.field), "key", action.field)
+            result = bulk_service.update_rows(ctx, resource, {column: value}, ids=pks, spec=spec)
+        message = f"{result.changed:,} {self.noun(result.changed)} {action.done.format(value=shown)}"
+        return message + (f", {result.unchanged:,} {action.unchanged}" if result.unchanged else "")
+
+    async def run_bulk(self, request: Request, action: Action) -> Response:
         """GET: the confirmation page. POST: do it, flash it, back to the list."""
-        spec = self.bulk_filter(request) if self.bulk_all_matching else None
+        if not self.has_permission(request, permission_of(action)):  # type: ignore[attr-defined]
+            raise HTTPException(status.HTTP_403_FORBIDDEN)
+        spec = self.admin_filter(request)  # type: ignore[attr-defined]
         if request.method == "GET":
             pks = parse_pks(request.query_params.get("pks"))
-            scope = SELECTED if pks or spec is None else ALL_MATCHING
-            return await self._confirm_page(request, action, pks, spec, scope=scope)
+            return await self._confirm_page(request, action, pks, spec, scope=SELECTED if pks else ALL_MATCHING)
 
-        form: FormData = await request.form()
+        form = await request.form()
         pks = parse_pks(str(form.get("pks") or ""))
         scope = str(form.get("scope") or SELECTED)
         raw = str(form.get("value") or "").strip()
-        if scope == ALL_MATCHING and spec is not None:
-            target = BulkTarget(spec=spec)
+        if scope == ALL_MATCHING:
+            chosen_ids, chosen_spec = None, spec
         elif scope == SELECTED and pks:
-            target = BulkTarget(ids=pks)
+            chosen_ids, chosen_spec = pks, None
         else:
             return await self._confirm_page(
                 request, action, pks, spec, scope=scope, value=raw, status_code=400,
                 error="Nothing chosen: select rows in the list first.",
             )
         try:
-            message = await anyio.to_thread.run_sync(self._apply, request, action, target, raw)
+            message = await anyio.to_thread.run_sync(self._apply, request, action, chosen_ids, chosen_spec, raw)
         except StaffError as exc:
             return await self._confirm_page(
                 request, action, pks, spec, scope=scope, value=raw, error=exc.message,
                 status_code=exc.status_code if exc.status_code < 500 else 400,
             )
         Flash.success(request, message)
-        return RedirectResponse(self.bulk_list_url(request), status_code=status.HTTP_303_SEE_OTHER)
+        return RedirectResponse(self.list_url(request), status_code=status.HTTP_303_SEE_OTHER)  # type: ignore[attr-defined]

@@ -1,179 +1,188 @@
-"""Edit in the list (Django's `list_editable`, which SQLAdmin lacks).
+"""Edit in the list (Django's `list_editable`, which SQLAdmin lacks), for any declared table.
 
-The page shows the list's current page of rows as one form: status, priority, assignee
-and due date of each row. Saving validates every row with TaskUpdate (the API's model)
-and applies them in one transaction: one failing row says why beside it and nothing is
-saved.
+The page shows the list's current page as one form: the declared editable fields of each
+row. Saving validates every row with the table's Update model (the API's) and applies them in
+one transaction: a failing row says why beside it, and nothing is saved.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import anyio
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from sqladmin import Flash
-from sqlalchemy import select
-from sqlalchemy.orm import contains_eager
+from sqlalchemy import Boolean, Date, Integer, select
 from starlette import status
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from admin_app.admin.filters import STATUS_LABELS
-from admin_app.admin.messages import (
-    StaffError,
-    readable,
-    staff_errors,
-    validation_message,
-)
+from admin_app.admin.messages import StaffError
+from admin_app.admin.pages import ResourcePages, guard
 from admin_app.errors import RowErrors
-from admin_app.services import tasks as task_service
-from admin_app.services.actor import Actor
-from models import Task, TaskUpdate, User
+from admin_app.resources.spec import Relation
+from admin_app.services import records
+from admin_app.services.wording import readable, validation_message
+from models.common import jsonable
 
-if TYPE_CHECKING:
-    from admin_app.admin.views import TaskAdmin
 
-EDITABLE = ("status", "priority", "assignee", "due_date")
+@dataclass(frozen=True)
+class Cell:
+    """How one editable field is edited: a choice, a related row searched, or a typed input."""
+
+    name: str
+    label: str
+    kind: str  # "choice", "relation", "date", "number", "checkbox" or "text"
+    choices: list[tuple[str, str]] = field(default_factory=list)
+    lookup_url: str = ""
 
 
 @dataclass
 class EditRow:
-    """One row of the form: the task, the values shown, and why it failed (if it did)."""
+    """One row of the form: the row, the values shown, and why it failed (if it did)."""
 
-    task: Task
-    values: dict[str, Any]
-    assignee_label: str = ""
+    row: Any
+    values: dict[str, str]
+    labels: dict[str, str] = field(default_factory=dict)  # a related row's shown value
     error: str = ""
-    changes: TaskUpdate | None = field(default=None, repr=False)
+    changes: BaseModel | None = field(default=None, repr=False)
 
 
-def _shown(task: Task) -> dict[str, Any]:
-    return {
-        "status": str(task.status),
-        "priority": str(task.priority),
-        "assignee": str(task.assignee_id or ""),
-        "due_date": task.due_date.isoformat() if task.due_date else "",
-        "version": str(task.version),
-    }
+def cells(view: ResourcePages, request: Request) -> list[Cell]:
+    out = []
+    for name in view.resource.list_editable:
+        found = view.resource.field(name)
+        if isinstance(found, Relation):
+            url = str(request.url_for(f"admin:view-{view.identity}-lookup", relation=name))
+            out.append(Cell(name, found.label, "relation", lookup_url=url))
+            continue
+        kind = getattr(view.model, name).type
+        if isinstance(kind, Boolean):
+            out.append(Cell(name, found.label, "checkbox"))
+        elif found.choices:
+            out.append(Cell(name, found.label, "choice", [(str(jsonable(k)), v) for k, v in found.choices.items()]))
+        else:
+            out.append(Cell(name, found.label, "date" if isinstance(kind, Date) else "number" if isinstance(kind, Integer) else "text"))
+    return out
 
 
-def _submitted(form: FormData, task_id: int) -> dict[str, str]:
-    values = {name: str(form.get(f"{name}-{task_id}", "")).strip() for name in EDITABLE}
-    values["version"] = str(form.get(f"version-{task_id}", "")).strip()
-    values["assignee_sent"] = f"assignee-{task_id}" in form
+def _shown(view: ResourcePages, row: Any) -> tuple[dict[str, str], dict[str, str]]:
+    values, labels = {"version": str(row.version)}, {}
+    for name in view.resource.list_editable:
+        found = view.resource.field(name)
+        if isinstance(found, Relation):
+            related = getattr(row, name)
+            values[name] = str(getattr(row, found.key) or "")
+            labels[name] = str(getattr(related, found.shown)) if related is not None else ""
+        else:
+            value = jsonable(getattr(row, name))
+            values[name] = "" if value is None else str(value).lower() if isinstance(value, bool) else str(value)
+    return values, labels
+
+
+def _submitted(columns: list[Cell], form: FormData, row_id: int) -> dict[str, Any]:
+    values: dict[str, Any] = {"version": str(form.get(f"version-{row_id}", "")).strip()}
+    for cell in columns:
+        key = f"{cell.name}-{row_id}"
+        if cell.kind == "checkbox":
+            values[cell.name] = "true" if form.get(key) else "false"
+        elif cell.kind == "relation" and key not in form:
+            continue  # a search box that never loaded (no JS) sends nothing: leave it
+        else:
+            values[cell.name] = str(form.get(key, "")).strip()
     return values
 
 
-def _changes(values: dict[str, Any]) -> TaskUpdate:
-    """The row as a TaskUpdate: the same validation as the API and the forms."""
-    payload: dict[str, Any] = {
-        "status": values["status"] or None,
-        "priority": values["priority"] or None,
-        "due_date": values["due_date"] or None,
-    }
-    # A select2 box that was cleared sends ""; one that never loaded (no JS) sends nothing.
-    if values.get("assignee_sent", True):
-        payload["assignee_id"] = values["assignee"] or None
+def _changes(view: ResourcePages, values: dict[str, Any]) -> BaseModel:
+    """The row as the Update model: the same validation as the API and the forms."""
+    payload: dict[str, Any] = {}
+    for name in view.resource.list_editable:
+        if name not in values:
+            continue
+        found = view.resource.field(name)
+        key = found.key if isinstance(found, Relation) else name
+        payload[key] = values[name] or None
     if values.get("version"):
         payload["version"] = values["version"]
-    return TaskUpdate.model_validate(payload)
+    return view.resource.schemas.update.model_validate(payload)
 
 
-def _tasks(factory, ids: list[int]) -> dict[int, Task]:  # noqa: ANN001
-    with factory() as db:
-        query = (
-            select(Task).outerjoin(Task.assignee).options(contains_eager(Task.assignee))
-            .where(Task.id.in_(ids))
-        )
-        return {t.id: t for t in db.execute(query).scalars().unique()}
+def _load(view: ResourcePages, ids: list[int]) -> dict[int, Any]:
+    relations = [n for n in view.resource.list_editable if isinstance(view.resource.field(n), Relation)]
+    with view.session_maker() as db:
+        query = view.listing.statement([view.model.id.in_(ids)], relations)
+        return {r.id: r for r in db.execute(query).scalars().unique()}
 
 
-def _emails(factory, ids: set[int]) -> dict[int, str]:  # noqa: ANN001
-    if not ids:
-        return {}
-    with factory() as db:
-        return dict(db.execute(select(User.id, User.email).where(User.id.in_(ids))).all())
+def _labels(view: ResourcePages, rows: list[EditRow]) -> None:
+    """The shown value of each related row the form names (one query per relation)."""
+    with view.session_maker() as db:
+        for relation in view.resource.relations:
+            if relation.name not in view.resource.list_editable:
+                continue
+            wanted = {int(r.values[relation.name]) for r in rows if str(r.values.get(relation.name, "")).isdigit()}
+            if not wanted:
+                continue
+            shown = getattr(relation.target, relation.shown)
+            found = dict(db.execute(select(relation.target.id, shown).where(relation.target.id.in_(wanted))).all())
+            for r in rows:
+                value = str(r.values.get(relation.name, ""))
+                r.labels[relation.name] = str(found.get(int(value), "")) if value.isdigit() else ""
 
 
-def _save(factory, actor: Actor, rows: list[EditRow]) -> int:  # noqa: ANN001
-    with factory() as db, staff_errors():
-        try:
-            changed = task_service.update_many_tasks(
-                db, {row.task.id: row.changes for row in rows}, actor=actor
-            )
-            db.commit()
-        except BaseException:
-            db.rollback()
-            raise
+def _save(view: ResourcePages, request: Request, rows: list[EditRow]) -> int:
+    with view.writing(request) as ctx:
+        changed = records.update_many(ctx, view.resource, {r.row.id: r.changes for r in rows})
     return len(changed)
 
 
-async def list_edit_page(view: TaskAdmin, request: Request) -> Response:
-    if not view.has_permission(request, "edit"):
-        raise HTTPException(status.HTTP_403_FORBIDDEN)
+async def list_edit_page(view: ResourcePages, request: Request) -> Response:
+    guard(view, request, view.resource.list_editable, "edit")
     if request.method == "GET":
         pagination = await view.list(request)
-        rows = [
-            EditRow(t, _shown(t), t.assignee.email if t.assignee else "") for t in pagination.rows
-        ]
-        return await _render(view, request, rows)
+        return await _render(view, request, [EditRow(r, *_shown(view, r)) for r in pagination.rows])
 
-    # Six fields a row, up to the biggest page size (Starlette's default allows 1,000).
-    form = await request.form(max_fields=8 * max(view.page_size_options) + 10)
+    # A few fields a row, up to the biggest page size (Starlette's default allows 1,000).
+    size = max(view.page_size_options)
+    form = await request.form(max_fields=(len(view.resource.list_editable) + 3) * size + 10)
     try:
         ids = [int(v) for v in form.getlist("row")]
     except ValueError as exc:
         raise HTTPException(status.HTTP_400_BAD_REQUEST, "Invalid row id.") from exc
     if not ids:
         raise HTTPException(status.HTTP_400_BAD_REQUEST, "No rows were sent.")
-    if len(ids) > max(view.page_size_options):
+    if len(ids) > size:
         raise HTTPException(status.HTTP_400_BAD_REQUEST, "Too many rows at once.")
-    factory = view.session_maker
-    tasks = await anyio.to_thread.run_sync(_tasks, factory, ids)
-    submitted = {task_id: _submitted(form, task_id) for task_id in ids}
-    wanted = {int(v["assignee"]) for v in submitted.values() if v["assignee"].isdigit()}
-    emails = await anyio.to_thread.run_sync(_emails, factory, wanted)
-
-    rows: list[EditRow] = []
-    failed = False
-    for task_id in ids:
-        values = submitted[task_id]
-        task = tasks.get(task_id)
-        label = emails.get(int(values["assignee"]), "") if values["assignee"].isdigit() else ""
-        if task is None:
-            failed = True
-            continue  # gone meanwhile: nothing to show it by (reported below)
-        row = EditRow(task, values, label)
+    found = await anyio.to_thread.run_sync(_load, view, ids)
+    columns = cells(view, request)
+    rows = [EditRow(found[i], _submitted(columns, form, i)) for i in ids if i in found]
+    await anyio.to_thread.run_sync(_labels, view, rows)
+    for row in rows:
         try:
-            row.changes = _changes(values)
+            row.changes = _changes(view, row.values)
         except ValidationError as exc:
-            row.error, failed = validation_message(exc), True
-        rows.append(row)
-    missing = [i for i in ids if i not in tasks]
+            row.error = validation_message(exc, view.resource.labels)
+    missing = [i for i in ids if i not in found]
+    noun = view.resource.plural.lower()
     if missing:
-        return await _render(
-            view, request, rows, status_code=400,
-            error=f"{len(missing)} of these tasks no longer exist: reload the list. Nothing was saved.",
-        )
-    if failed:
+        error = f"{len(missing)} of these {noun} no longer exist: reload the list. Nothing was saved."
+        return await _render(view, request, rows, status_code=400, error=error)
+    if any(r.error for r in rows):
         return await _render(view, request, rows, status_code=400, error=_failed(rows))
-
-    actor = Actor.from_principal(request.app.state.authenticator.principal(request), via="admin")
     try:
-        count = await anyio.to_thread.run_sync(_save, factory, actor, rows)
+        count = await anyio.to_thread.run_sync(_save, view, request, rows)
     except StaffError as exc:
         cause = exc.__cause__
         if isinstance(cause, RowErrors):
             for row in rows:
-                if row.task.id in cause.errors:
-                    row.error = readable(cause.errors[row.task.id])
+                if row.row.id in cause.errors:
+                    row.error = readable(cause.errors[row.row.id], view.resource.labels)
             return await _render(view, request, rows, status_code=400, error=_failed(rows))
         return await _render(view, request, rows, status_code=400, error=exc.message)
-    Flash.success(request, f"{count:,} task{'s' if count != 1 else ''} saved.")
+    Flash.success(request, f"{count:,} {view.noun(count)} saved.")
     return RedirectResponse(view.list_url(request), status_code=status.HTTP_303_SEE_OTHER)
 
 
@@ -183,15 +192,15 @@ def _failed(rows: list[EditRow]) -> str:
 
 
 async def _render(
-    view: TaskAdmin, request: Request, rows: list[EditRow], *, status_code: int = 200,
-    error: str | None = None,
+    view: ResourcePages, request: Request, rows: list[EditRow], *, status_code: int = 200, error: str | None = None,
 ) -> Response:
+    first = next((n for n in view.resource.list_columns if n != "id" and n not in view.resource.list_editable), None)
     context = {
-        "model_view": view, "rows": rows, "error": error, "title": "Edit tasks in the list",
-        "statuses": list(STATUS_LABELS.items()), "priorities": [str(p) for p in range(1, 6)],
-        "list_url": view.list_url(request),
-        "lookup_url": str(request.url_for("admin:view-task-assignees")),
+        "model_view": view, "rows": rows, "error": error, "cells": cells(view, request),
+        "title": f"Edit {view.resource.plural.lower()} in the list", "list_url": view.list_url(request),
+        "shown_column": first, "shown_label": view.resource.label_of(first) if first else "",
+        "noun": view.resource.label.lower(),
     }
     return await view.templates.TemplateResponse(
-        request, "sqladmin/task_list_edit.html", context, status_code=status_code
+        request, "sqladmin/list_edit.html", context, status_code=status_code
     )

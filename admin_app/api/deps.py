@@ -8,7 +8,9 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request, status
 from sqlmodel import Session
 
+from admin_app.audit import bind_actor
 from admin_app.services.actor import Actor
+from admin_app.services.unit import WriteContext
 from auth.authenticator import Authenticator
 from auth.passwords import Passwords
 from auth.principal import Principal
@@ -45,6 +47,7 @@ def get_current_principal(
             detail="Not authenticated.",
             headers={"WWW-Authenticate": "Bearer"},
         )
+    bind_actor(db, Actor.from_principal(principal, via="api"))  # whatever this request writes is theirs
     return principal
 
 
@@ -70,8 +73,11 @@ def require(resource: str, action: str) -> Callable[[Principal], Principal]:
     return check
 
 
-async def api_actor(principal: CurrentUser) -> Actor:
-    return Actor.from_principal(principal, via="api")
+async def write_context(principal: CurrentUser, db: SessionDep, passwords: PasswordsDep) -> WriteContext:
+    """A write on the request's session, by its principal (the session the principal resolved on)."""
+    return WriteContext(
+        db, Actor.from_principal(principal, via="api"), passwords=passwords, session_id=principal.session_id
+    )
 
 
-ActorDep = Annotated[Actor, Depends(api_actor)]
+WriteContextDep = Annotated[WriteContext, Depends(write_context)]

@@ -12,7 +12,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, Optional
@@ -32,9 +32,14 @@ MAX_CURSOR_LENGTH = 1000
 class SortKey:
     """A sortable column and the type a cursor value for it must have."""
 
-    column: Any  # an ORM attribute, e.g. Task.priority
+    column: Any  # an ORM attribute, e.g. Task.priority, or a joined row's (the assignee's email)
     value_type: Any  # validated with pydantic: bounds and text rules keep bad cursors out of SQL
     nullable: bool = False
+    value: Callable[[Any], Any] | None = None  # a row's value, when not its attribute of that name
+    join: str | None = None  # the relation the query must join for `column`
+
+    def value_of(self, row: Any, field: str) -> Any:
+        return self.value(row) if self.value is not None else getattr(row, field)
 
     @cached_property
     def adapter(self) -> TypeAdapter[Any]:
@@ -149,5 +154,5 @@ def paginate(
     next_cursor = None
     if len(rows) > limit:
         last = items[-1]
-        next_cursor = encode_cursor(ordering, getattr(last, ordering.field), last.id)
+        next_cursor = encode_cursor(ordering, ordering.key.value_of(last, ordering.field), last.id)
     return Page(items=items, next_cursor=next_cursor)

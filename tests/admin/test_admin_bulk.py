@@ -13,16 +13,24 @@ from models import AuthSession, Role, Task, TaskStatus, User
 from tests.admin.conftest import ORIGIN, session_cookie, task_rows
 from tests.helpers import recorded_statements as counted_statements
 
-# slug, form value, what a changed task looks like, the flash message for 2 tasks
+# slug, form value, what a chosen task looks like after, the flash message for the two selected
+# tasks (alpha 0, beta 3: pending, priority 2, beta 3 is carol's), and for the two matching ones
+# (alpha 0 and alpha 2: pending, unassigned). Rows that already have the value are not written.
 TASK_ACTIONS = [
-    ("mark-pending", "", lambda t, bob: t.status == "pending", "2 tasks marked pending"),
-    ("mark-in-progress", "", lambda t, bob: t.status == "in_progress", "2 tasks marked in progress"),
-    ("mark-done", "", lambda t, bob: t.status == "done" and t.completed_at is not None, "2 tasks marked done"),
-    ("mark-cancelled", "", lambda t, bob: t.status == "cancelled", "2 tasks marked cancelled"),
-    ("set-priority", "4", lambda t, bob: t.priority == 4, "2 tasks set to priority 4"),
-    ("assign", "BOB", lambda t, bob: t.assignee_id == bob, "2 tasks assigned to bob@example.com"),
-    ("unassign", "", lambda t, bob: t.assignee_id is None, "2 tasks unassigned"),
-    ("delete-tasks", "", None, "2 tasks deleted"),
+    ("mark-pending", "", lambda t, bob: t.status == "pending",
+     "0 tasks marked pending, 2 already pending", "0 tasks marked pending, 2 already pending"),
+    ("mark-in-progress", "", lambda t, bob: t.status == "in_progress",
+     "2 tasks marked in progress", "2 tasks marked in progress"),
+    ("mark-done", "", lambda t, bob: t.status == "done" and t.completed_at is not None,
+     "2 tasks marked done", "2 tasks marked done"),
+    ("mark-cancelled", "", lambda t, bob: t.status == "cancelled", "2 tasks marked cancelled", "2 tasks marked cancelled"),
+    ("set-priority", "4", lambda t, bob: t.priority == 4,
+     "2 tasks set to priority Very high", "2 tasks set to priority Very high"),
+    ("assign", "BOB", lambda t, bob: t.assignee_id == bob,
+     "2 tasks assigned to bob@example.com", "2 tasks assigned to bob@example.com"),
+    ("unassign", "", lambda t, bob: t.assignee_id is None,
+     "1 task unassigned, 1 already unassigned", "0 tasks unassigned, 2 already unassigned"),
+    ("delete-tasks", "", None, "2 tasks deleted", "2 tasks deleted"),
 ]
 
 
@@ -49,8 +57,8 @@ def snapshot(app) -> dict:  # noqa: ANN001
     return {i: (t.status, t.priority, t.assignee_id, t.version) for i, t in task_rows(app).items()}
 
 
-@pytest.mark.parametrize(("slug", "value", "changed", "message"), TASK_ACTIONS)
-def test_action_on_selected_rows(editor, app, seeded, slug, value, changed, message) -> None:  # noqa: ANN001
+@pytest.mark.parametrize(("slug", "value", "changed", "message", "_matching"), TASK_ACTIONS)
+def test_action_on_selected_rows(editor, app, seeded, slug, value, changed, message, _matching) -> None:  # noqa: ANN001
     ids, bob = seeded
     value = str(bob) if value == "BOB" else value
     chosen = f"{ids[0]},{ids[3]}"
@@ -73,8 +81,8 @@ def test_action_on_selected_rows(editor, app, seeded, slug, value, changed, mess
             assert now[task_id] == before[task_id], task_id
 
 
-@pytest.mark.parametrize(("slug", "value", "changed", "message"), TASK_ACTIONS)
-def test_action_on_all_matching_rows(editor, app, seeded, slug, value, changed, message) -> None:  # noqa: ANN001
+@pytest.mark.parametrize(("slug", "value", "changed", "_selected", "message"), TASK_ACTIONS)
+def test_action_on_all_matching_rows(editor, app, seeded, slug, value, changed, _selected, message) -> None:  # noqa: ANN001
     ids, bob = seeded
     value = str(bob) if value == "BOB" else value
     query = "search=alpha&status=pending&page=1"  # alpha 0 and alpha 2; alpha 1 is in progress
@@ -120,8 +128,8 @@ def test_selected_rows_run_a_constant_number_of_statements(editor, app, add_task
 
 @pytest.mark.parametrize(
     ("slug", "value", "message"),
-    [("set-priority", "", "Priority: choose a number from 1 to 5."),
-     ("set-priority", "9", "Priority: choose a number from 1 to 5."),
+    [("set-priority", "", "Priority: choose one of Low, Normal, High, Very high, Urgent."),
+     ("set-priority", "9", "Priority: choose one of Low, Normal, High, Very high, Urgent."),
      ("assign", "", "Assignee: choose a user."),
      ("assign", "999999", "Assignee: choose a user.")],
 )

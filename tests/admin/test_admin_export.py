@@ -31,7 +31,7 @@ def test_csv_export_of_the_filtered_sorted_list(editor, add_tasks, make_user) ->
     assert disposition.startswith('attachment; filename="tasks_') and disposition.endswith('.csv"')
     assert response.headers["cache-control"] == "no-store"
     rows = list(csv.reader(io.StringIO(response.text)))
-    assert rows[0] == ["ID", "Title", "Description", "Status", "Priority", "Assignee", "Due date",
+    assert rows[0] == ["ID", "Title", "Description", "Status", "Priority", "Assignee", "Project", "Due date",
                        "Created at", "Updated at", "Completed at"]
     body = rows[1:]
     assert [r[4] for r in body] == ["5", "4", "3", "2", "1"]  # filtered (no done task), sorted, all pages
@@ -39,9 +39,9 @@ def test_csv_export_of_the_filtered_sorted_list(editor, add_tasks, make_user) ->
     # Spreadsheet formulas are neutralised with a leading quote.
     assert set(by_title) == {"'=HYPERLINK(\"http://x\")", "'+cmd", "'-2+3", "'@SUM(A1)", "plain"}
     plain = by_title["plain"]
-    assert plain[2] == "line one\nline, two" and plain[5] == "bob@example.com"
-    assert plain[6] == "2030-01-05"  # ISO 8601
-    assert date.fromisoformat(plain[7][:10]) == today() and plain[7].endswith("+00:00")
+    assert plain[2] == "line one\nline, two" and plain[5] == "bob@example.com" and plain[6] == ""
+    assert plain[7] == "2030-01-05"  # ISO 8601
+    assert date.fromisoformat(plain[8][:10]) == today() and plain[8].endswith("+00:00")
 
 
 def test_json_export(editor, add_tasks) -> None:  # noqa: ANN001
@@ -52,7 +52,7 @@ def test_json_export(editor, add_tasks) -> None:  # noqa: ANN001
     assert response.headers["content-disposition"].endswith('.json"')
     [item] = response.json()
     assert item["title"] == "t1" and item["due_date"] == "2031-05-02" and item["assignee"] is None
-    assert set(item) == {"id", "title", "description", "status", "priority", "assignee", "due_date",
+    assert set(item) == {"id", "title", "description", "status", "priority", "assignee", "project", "due_date",
                          "created_at", "updated_at", "completed_at"}
     assert editor.get("/admin/task/export/json?priority=4").json() == []
     assert editor.get("/admin/task/export/xml").status_code == 404

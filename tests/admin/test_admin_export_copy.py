@@ -14,15 +14,13 @@ import pytest
 from sqlalchemy import event, func, insert, select, text
 from sqlalchemy.engine import make_url
 
-from admin_app.admin import export, views
+from admin_app.admin import export_copy, views
 from admin_app.admin.audit_view import AUDIT_EXPORT
-from admin_app.admin.export import (
-    CopyCSV,
-    copy_select,
-    csv_chunks,
-    export_statement,
-    stream_rows,
-)
+from admin_app.admin.export import stream_rows
+from admin_app.admin.export_copy import CopyCSV, copy_select
+from admin_app.admin.export_format import csv_chunks, export_statement
+from admin_app.resources.tasks import TASKS
+from admin_app.services.listing import listing_of
 from models import AuditEntry, Role, Task, TaskStatus, User
 from tests.admin.conftest import PASSWORD
 from tests.conftest import migrated
@@ -169,8 +167,8 @@ def test_copy_and_python_agree_on_quoting_of_any_text(app, pg_only) -> None:  # 
             {"title": v, "description": v, "status": "pending", "priority": 1, "version": 1,
              "created_at": TIMESTAMPS[0], "updated_at": TIMESTAMPS[0]} for v in values
         ])
-    columns = views.TASK_EXPORT
-    statement = select(Task).outerjoin(Task.assignee).order_by(Task.id)
+    columns = views.export_columns(TASKS)
+    statement = listing_of(TASKS).statement([], ["assignee", "project"]).order_by(Task.id)
     factory = app.state.session_factory
     copied = b"".join(CopyCSV(columns, factory, copy_select(columns, statement, app.state.engine.dialect)))
     assert copied == python_csv(columns, factory, statement)
@@ -179,13 +177,13 @@ def test_copy_and_python_agree_on_quoting_of_any_text(app, pg_only) -> None:  # 
 def test_postgresql_csv_export_runs_as_copy(editor, add_tasks, app, pg_only, monkeypatch) -> None:  # noqa: ANN001
     add_tasks(3)
     commands = []
-    real = export.copy_command
+    real = export_copy.copy_command
 
     def spy(cursor, statement, dialect):  # noqa: ANN001, ANN202
         commands.append(real(cursor, statement, dialect))
         return commands[-1]
 
-    monkeypatch.setattr(export, "copy_command", spy)
+    monkeypatch.setattr(export_copy, "copy_command", spy)
     with recorded_statements(app.state.engine) as statements:
         response = editor.get("/admin/task/export/csv?search=Task")
     assert response.status_code == 200 and len(response.text.splitlines()) == 4
@@ -201,7 +199,7 @@ def test_postgresql_csv_export_runs_as_copy(editor, add_tasks, app, pg_only, mon
 def test_exports_copy_cannot_spell_stay_in_python(app, pg_only) -> None:  # noqa: ANN001
     dialect = app.state.engine.dialect
     assert copy_select(AUDIT_EXPORT, select(AuditEntry), dialect) is None  # JSON columns
-    assert copy_select(views.TASK_EXPORT[:1], select(Task), dialect) is None  # one column
+    assert copy_select(views.export_columns(TASKS)[:1], select(Task), dialect) is None  # one column
 
 
 def test_a_copy_export_past_its_statement_timeout_is_cut_off_not_a_page(

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import text, update
 
-from admin_app.admin.views import TaskAdmin
+from admin_app.services.listing import Listing
 from models import Role, Task, TaskStatus
 from tests.admin.conftest import listed_ids, shown_count, today
 from tests.helpers import recorded_statements
@@ -73,9 +73,9 @@ def test_the_chosen_assignee_is_named_in_the_filter(editor, make_user, add_tasks
 def test_assignee_search_for_the_filter(viewer, make_user) -> None:  # noqa: ANN001
     for n in range(30):
         make_user(f"user{n:02d}@example.com", Role.viewer, full_name=f"Person {n}")
-    results = viewer.get("/admin/task/assignees?term=user1").json()["results"]
+    results = viewer.get("/admin/task/lookup/assignee?term=user1").json()["results"]
     assert [r["text"] for r in results] == [f"user1{n}@example.com" for n in range(10)]
-    assert len(viewer.get("/admin/task/assignees?term=person").json()["results"]) == 20  # capped
+    assert len(viewer.get("/admin/task/lookup/assignee?term=person").json()["results"]) == 20  # capped
 
 
 @pytest.mark.parametrize("query", [
@@ -143,7 +143,7 @@ def test_unfiltered_count_is_an_estimate_on_a_big_postgresql_table(
     editor, add_tasks, app, db_kind, monkeypatch,  # noqa: ANN001
 ) -> None:
     add_tasks(300, status=lambda i: "done" if i < 100 else "pending")
-    monkeypatch.setattr(TaskAdmin, "exact_count_below", 200)  # "big" for this test
+    monkeypatch.setattr(Listing, "exact_count_below", 200)  # "big" for this test
     if db_kind == "postgresql":
         with app.state.engine.begin() as conn:
             conn.execute(text("ANALYZE task"))
@@ -157,7 +157,7 @@ def test_unfiltered_count_is_an_estimate_on_a_big_postgresql_table(
     # Filtered: exact while cheap (up to exact_count_limit rows)...
     assert shown_count(editor.get("/admin/task/list?status=done").text) == "100"
     # ...then the planner's estimate for the filtered query (PostgreSQL), still "about N"
-    monkeypatch.setattr(TaskAdmin, "exact_count_limit", 50)
+    monkeypatch.setattr(Listing, "exact_count_limit", 50)
     with recorded_statements(app.state.engine) as statements:
         pending = editor.get("/admin/task/list?status=pending").text
     if db_kind == "postgresql":
@@ -179,7 +179,7 @@ def test_a_search_the_planner_expects_to_match_many_rows_is_not_counted(
     editor, add_tasks, app, db_kind, monkeypatch,  # noqa: ANN001
 ) -> None:
     add_tasks(300, title=lambda i: f"Invoice {i}" if i < 100 else f"Call {i}")
-    monkeypatch.setattr(TaskAdmin, "exact_count_below", 200)
+    monkeypatch.setattr(Listing, "exact_count_below", 200)
     if db_kind == "postgresql":
         with app.state.engine.begin() as conn:
             conn.execute(text("ANALYZE task"))
@@ -189,7 +189,7 @@ def test_a_search_the_planner_expects_to_match_many_rows_is_not_counted(
     if db_kind == "postgresql":
         assert any("count(" in s.lower() for s in statements), statements
     # Expected to match at least estimate_only_from rows: the estimate, no count at all.
-    monkeypatch.setattr(TaskAdmin, "estimate_only_from", 5)
+    monkeypatch.setattr(Listing, "estimate_only_from", 5)
     with recorded_statements(app.state.engine) as statements:
         shown = shown_count(editor.get("/admin/task/list?search=invoice").text)
     if db_kind == "postgresql":

@@ -16,7 +16,7 @@ def test_user_list_search_and_filters(admin, make_user) -> None:  # noqa: ANN001
     make_user("ben@example.com", Role.viewer, full_name="Ben Jones", active=False)
     make_user("cat@example.com", Role.viewer, full_name="Cat Smith")
     page = admin.get("/admin/user/list").text
-    for header in ("Email", "Name", "Role", "Active", "Last login"):
+    for header in ("Email", "Full name", "Role", "Active", "Last login"):
         assert re.search(rf">\s*{header}\s*</a>|<th>\s*{header}\s*</th>", page), header
     assert emails(page) == sorted(["ann@example.com", "ben@example.com", "cat@example.com", admin.user.email])
     assert emails(admin.get("/admin/user/list?search=smith").text) == ["ann@example.com", "cat@example.com"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from admin_app.services.tasks import MAX_BULK_IDS
+from admin_app.services.bulk import MAX_BULK_IDS
 from tests.helpers import recorded_statements
 
 
@@ -24,7 +24,7 @@ def test_set_status_by_ids(client, editor, insert_tasks) -> None:  # noqa: ANN00
     a, b, c = insert_tasks([{}, {}, {}])
     response = bulk(client, editor, {"ids": [a, c, 999], "set": {"status": "done"}})
     assert response.status_code == 200
-    assert response.json() == {"count": 2}
+    assert response.json() == {"count": 2, "matched": 2}
     first, second, third = (task(client, editor, i) for i in (a, b, c))
     assert first["status"] == third["status"] == "done" and second["status"] == "pending"
     assert first["completed_at"] is not None and second["completed_at"] is None
@@ -37,7 +37,7 @@ def test_set_priority_and_assignee_by_filter(client, editor, insert_tasks, make_
     response = bulk(
         client, editor, {"filter": {"status": ["pending"]}, "set": {"priority": 4, "assignee_id": sam.id}}
     )
-    assert response.json() == {"count": 2}
+    assert response.json() == {"count": 2, "matched": 2}
     for task_id in (a, c):
         changed = task(client, editor, task_id)
         assert changed["priority"] == 4 and changed["assignee"]["id"] == sam.id
@@ -47,7 +47,7 @@ def test_set_priority_and_assignee_by_filter(client, editor, insert_tasks, make_
 def test_set_assignee_null_unassigns(client, editor, insert_tasks, make_user) -> None:  # noqa: ANN001
     sam = make_user("viewer")
     a, b = insert_tasks([{"assignee_id": sam.id}, {"assignee_id": sam.id}])
-    assert bulk(client, editor, {"filter": {"assignee_id": sam.id}, "set": {"assignee_id": None}}).json() == {"count": 2}
+    assert bulk(client, editor, {"filter": {"assignee_id": sam.id}, "set": {"assignee_id": None}}).json() == {"count": 2, "matched": 2}
     assert all(t["assignee"] is None for t in all_tasks(client, editor))
 
 
@@ -60,8 +60,8 @@ def test_leaving_done_clears_completed_at(client, editor, insert_tasks) -> None:
 
 def test_delete_by_ids_and_by_filter(client, editor, insert_tasks) -> None:  # noqa: ANN001
     a, b, c, d = insert_tasks([{"priority": 1}, {"priority": 2}, {"priority": 2}, {"priority": 3}])
-    assert bulk(client, editor, {"ids": [a], "delete": True}).json() == {"count": 1}
-    assert bulk(client, editor, {"filter": {"priority": 2}, "delete": True}).json() == {"count": 2}
+    assert bulk(client, editor, {"ids": [a], "delete": True}).json() == {"count": 1, "matched": 1}
+    assert bulk(client, editor, {"filter": {"priority": 2}, "delete": True}).json() == {"count": 2, "matched": 2}
     assert [t["id"] for t in all_tasks(client, editor)] == [d]
 
 
@@ -70,7 +70,7 @@ def test_a_filter_is_one_statement_whatever_it_matches(app, client, editor, inse
     client.get("/api/tasks", headers=editor)  # the token's first use is recorded once
     with recorded_statements(app.state.engine) as statements:
         response = bulk(client, editor, {"filter": {"priority": 2}, "set": {"priority": 5}})
-    assert response.json() == {"count": 300}
+    assert response.json() == {"count": 300, "matched": 300}
     # one statement updates the tasks (on PostgreSQL it also writes their audit entries)
     writes = [s for s in statements if "UPDATE TASK" in s.upper()]
     assert len(writes) == 1
@@ -80,7 +80,7 @@ def test_up_to_10000_ids_per_call(client, editor, insert_tasks) -> None:  # noqa
     task_ids = insert_tasks([{} for _ in range(50)])
     ids = task_ids + list(range(max(task_ids) + 1, max(task_ids) + 1 + MAX_BULK_IDS - len(task_ids)))
     assert len(ids) == MAX_BULK_IDS == 10_000
-    assert bulk(client, editor, {"ids": ids, "set": {"priority": 2}}).json() == {"count": 50}
+    assert bulk(client, editor, {"ids": ids, "set": {"priority": 2}}).json() == {"count": 50, "matched": 50}
     response = bulk(client, editor, {"ids": [*ids, max(ids) + 1], "set": {"priority": 3}})
     assert response.status_code == 422
     assert response.json()["detail"][0]["loc"] == ["body", "ids"]

@@ -89,14 +89,14 @@ def schema(client) -> dict:  # noqa: ANN001
 
 def api_operations(schema: dict):  # noqa: ANN201
     for path, item in schema["paths"].items():
-        if path.startswith(("/api/tasks", "/api/users")):
+        if path.startswith(("/api/tasks", "/api/projects", "/api/users")):
             for method, operation in item.items():
                 yield path, method, operation
 
 
 def test_every_route_is_documented(schema) -> None:  # noqa: ANN001
     operations = list(api_operations(schema))
-    assert len(operations) == 12  # 7 task routes, 5 user routes
+    assert len(operations) == 19  # 7 task routes, 7 project routes, 5 user routes
     for path, method, operation in operations:
         where = f"{method.upper()} {path}"
         assert operation.get("summary"), where
@@ -114,18 +114,22 @@ def test_every_route_is_documented(schema) -> None:  # noqa: ANN001
             body = operation["requestBody"]["content"]["application/json"]["schema"]["$ref"]
             name = body.rsplit("/", 1)[1]
             assert schema["components"]["schemas"][name].get("examples"), name
-        if method in ("put", "patch") and path.startswith("/api/tasks"):
+        if method in ("put", "patch"):
             assert "409" in responses, where
     list_params = {p["name"] for p in schema["paths"]["/api/tasks"]["get"]["parameters"]}
     assert list_params == {
-        "status", "priority", "assignee_id", "q", "due_before", "due_after", "created_before",
-        "created_after", "sort", "limit", "cursor", "count",
+        "status", "priority", "assignee_id", "project_id", "q", "preset", "due_before", "due_after",
+        "created_before", "created_after", "sort", "limit", "cursor", "count",
     }
 
 
 def test_the_examples_are_valid(schema) -> None:  # noqa: ANN001
     """Each documented example passes its own model, so the docs cannot drift from the code."""
-    from admin_app.api import responses, tasks, users
+    from admin_app.api import responses
+    from admin_app.api.schemas import BulkResult, api_models
+    from admin_app.resources.projects import PROJECTS
+    from admin_app.resources.tasks import TASKS
+    from admin_app.resources.users import USERS
     from models import (
         TaskCreate,
         TaskPublic,
@@ -136,9 +140,11 @@ def test_the_examples_are_valid(schema) -> None:  # noqa: ANN001
         UserUpdate,
     )
 
+    tasks, projects, users = api_models(TASKS), api_models(PROJECTS), api_models(USERS)
     models = [
-        TaskCreate, TaskReplace, TaskUpdate, TaskPublic, tasks.TaskPage, tasks.TaskBulkRequest,
-        tasks.TaskBulkResult, UserCreate, UserUpdate, UserPublic, users.UserPage, responses.ErrorMessage,
+        TaskCreate, TaskReplace, TaskUpdate, TaskPublic, tasks.page, tasks.bulk_request, BulkResult,
+        PROJECTS.schemas.create, PROJECTS.schemas.update, PROJECTS.schemas.public, projects.page,
+        projects.bulk_request, UserCreate, UserUpdate, UserPublic, users.page, responses.ErrorMessage,
         responses.FieldErrors,
     ]
     for model in models:

@@ -116,4 +116,4 @@ def test_bulk_asks_for_edit_to_set_and_delete_to_delete(client, monkeypatch, mak
     assert refused.status_code == 403
     assert refused.json() == {"detail": "The viewer role may not edit task."}
     deleted = client.post("/api/tasks/bulk", json={"ids": [a], "delete": True}, headers=headers)
-    assert deleted.json() == {"count": 1}
+    assert deleted.json() == {"count": 1, "matched": 1}

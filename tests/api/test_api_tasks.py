@@ -5,12 +5,14 @@ from __future__ import annotations
 import pytest
 
 from admin_app.errors import Conflict
-from admin_app.services import tasks as task_service
+from admin_app.resources.tasks import TASKS
+from admin_app.services import records
 from admin_app.services.actor import SYSTEM_ACTOR
+from admin_app.services.unit import WriteContext
 from models import TaskUpdate
 
 FIELDS = {
-    "id", "title", "description", "status", "priority", "due_date", "assignee",
+    "id", "title", "description", "status", "priority", "due_date", "assignee", "project_id",
     "created_by_id", "created_at", "updated_at", "completed_at", "version",
 }
 
@@ -204,13 +206,13 @@ def test_a_concurrent_write_between_read_and_flush_is_a_conflict(app, client, ed
     """The ORM's version check (not only the body's version) turns a lost update into a 409."""
     task = create(client, editor)
     with app.state.session_factory() as mine, app.state.session_factory() as theirs:
-        loaded = task_service.get_task(mine, task["id"])
-        task_service.update_task(
-            theirs, task_service.get_task(theirs, task["id"]), TaskUpdate(priority=3), actor=SYSTEM_ACTOR
+        loaded = records.get(mine, TASKS, task["id"])
+        records.update(
+            WriteContext(theirs, SYSTEM_ACTOR), TASKS, records.get(theirs, TASKS, task["id"]), TaskUpdate(priority=3)
         )
         theirs.commit()
         with pytest.raises(Conflict):
-            task_service.update_task(mine, loaded, TaskUpdate(priority=5), actor=SYSTEM_ACTOR)
+            records.update(WriteContext(mine, SYSTEM_ACTOR), TASKS, loaded, TaskUpdate(priority=5))
         mine.rollback()
     assert client.get(f"/api/tasks/{task['id']}", headers=editor).json()["priority"] == 3
 

@@ -29,8 +29,10 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from admin_app.resources.tasks import TASKS
+from admin_app.services import records
 from admin_app.services.actor import CLI_ACTOR
-from admin_app.services.tasks import create_task
+from admin_app.services.unit import WriteContext
 from admin_app.services.users import create_user
 from auth.tokens import create_token
 from models import Role, TaskCreate, TaskStatus
@@ -74,11 +76,11 @@ def _seed(app) -> str:  # noqa: ANN001
             create_user(db, passwords, email=f"user{n}@example.com", password="a long enough passphrase",
                         role=roles[n % 3], full_name=f"User {n}", is_active=n != SEEDED)
         for n in range(1, SEEDED + 1):
-            create_task(db, TaskCreate(
+            records.create(WriteContext(db, CLI_ACTOR), TASKS, TaskCreate(
                 title=f"Task {n}", description="seeded" if n % 2 else None,
                 status=list(TaskStatus)[n % 4], priority=1 + n % 5,
                 due_date=date(2026, 1, n) if n % 3 else None, assignee_id=n if n % 2 else None,
-            ), actor=CLI_ACTOR)
+            ))
         me = create_user(db, passwords, email="fuzzer@example.com",
                          password="a long fuzzing passphrase", role=Role.admin)
         me.id = OWN_USER_ID

@@ -247,15 +247,16 @@ def user_id(db, email: str) -> int:  # noqa: ANN001
 def make_tasks(db, rows: list[dict]) -> list[int]:  # noqa: ANN001
     """Create tasks through the task service, audited as the CLI's; their ids, in order."""
     from admin_app import audit
-    from admin_app.services import tasks as task_service
+    from admin_app.resources import default_resources
+    from admin_app.resources.tasks import TASKS
+    from admin_app.services import records
     from admin_app.services.actor import CLI_ACTOR
+    from admin_app.services.unit import unit_of_work
     from models import TaskCreate
 
-    audit.install()
-    with db() as session:
-        audit.bind_actor(session, CLI_ACTOR)
-        tasks = [task_service.create_task(session, TaskCreate(**row), actor=CLI_ACTOR) for row in rows]
-        session.commit()
+    audit.install(default_resources())
+    with unit_of_work(db, CLI_ACTOR) as ctx:
+        tasks = [records.create(ctx, TASKS, TaskCreate(**row)) for row in rows]
         return [task.id for task in tasks]
 
 

@@ -25,7 +25,7 @@ def test_the_second_of_two_concurrent_saves_is_refused(page, new_page, db, event
     expect(page).to_have_url(re.compile(r"/admin/task/list"))
 
     other.fill("#title", f"Second save {mark}")
-    other.fill("#priority", "5")
+    other.select_option("#priority", "5")
     other.get_by_role("button", name="Save", exact=True).click()
     expect(other.locator(".alert-danger")).to_have_text(STALE)
     expect(other.locator("#title")).to_have_value(f"Second save {mark}")  # their typing is not lost
@@ -37,7 +37,7 @@ def test_the_second_of_two_concurrent_saves_is_refused(page, new_page, db, event
     # Reloading shows the first save, and saving from there works.
     other.goto(f"/admin/task/edit/{task_id}")
     expect(other.locator("#title")).to_have_value(f"First save {mark}")
-    other.fill("#priority", "5")
+    other.select_option("#priority", "5")
     other.get_by_role("button", name="Save", exact=True).click()
     expect(other).to_have_url(re.compile(r"/admin/task/list"))
     with db() as session:

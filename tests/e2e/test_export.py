@@ -23,7 +23,7 @@ def test_csv_export_of_a_filtered_list_has_exactly_its_rows(page, db, events) ->
     page.goto(f"/admin/task/list?search={mark}")
     sidebar = page.locator("#filter-sidebar")
     sidebar.get_by_role("link", name="Pending", exact=True).click()
-    sidebar.get_by_role("link", name="3", exact=True).click()
+    sidebar.get_by_role("link", name="High", exact=True).click()
     expect_ids(page, wanted)
 
     loaded(page)

@@ -31,8 +31,8 @@ def test_every_page_loads_without_console_errors_or_blocked_resources(page, db, 
     visit(page, "/admin/task/list")
     sidebar = page.locator("#filter-sidebar")
     sidebar.get_by_role("link", name="Open (pending or in progress)").click()
-    expect(page).to_have_url(re.compile(r"status=pending%2Cin_progress|status=pending,in_progress"))
-    sidebar.locator(".select2-selection").click()
+    expect(page).to_have_url(re.compile(r"preset=open"))
+    sidebar.locator("form:has(select[name='assignee']) .select2-selection").click()
     page.locator(".select2-container--open .select2-search__field").press_sequentially("example")
     expect(page.locator(".select2-results__option", has_text="alice.martin@example.com")).to_be_visible()
     shoot(page, "task-list-filters")
@@ -47,7 +47,7 @@ def test_every_page_loads_without_console_errors_or_blocked_resources(page, db, 
     expect(page.locator("#bulk-selected")).to_have_text("the 3 selected tasks")
     shoot(page, "bulk-confirmation")
     page.get_by_role("link", name="Cancel").click()
-    expect(page).to_have_url(re.compile(r"/admin/task/list\?status=pending"))
+    expect(page).to_have_url(re.compile(r"/admin/task/list\?preset=open"))
     expect(page.locator("table tbody tr").first).to_be_visible()
     loaded(page)
     page.get_by_role("button", name="Actions").click()
@@ -75,7 +75,9 @@ def test_every_page_loads_without_console_errors_or_blocked_resources(page, db, 
 
     for path in (f"/admin/task/details/{own}", "/admin/task/create", "/admin/task/import-csv",
                  "/admin/task/list-edit?status=pending%2Cin_progress", "/admin/user/list",
-                 "/admin/user/create", "/admin/user/details/1"):
+                 "/admin/user/create", "/admin/user/details/1", "/admin/project/list",
+                 "/admin/project/create", "/admin/project/details/1", "/admin/project/import-csv",
+                 "/admin/project/list-edit"):
         visit(page, path)  # waits for the load event: every script, style and image
 
     visit(page, "/admin/account")

@@ -49,7 +49,7 @@ def test_search_filter_sort_and_page_size_then_the_url_shows_the_same_rows(
     expect(footer).to_have_text("Showing 1 to 25 of 32 items")
 
     # The assignee is searched as staff type, then applied.
-    sidebar.locator(".select2-selection").click()
+    sidebar.locator("form:has(select[name='assignee']) .select2-selection").click()
     page.locator(".select2-container--open .select2-search__field").press_sequentially("alice")
     page.locator(".select2-results__option", has_text=ALICE).click()
     sidebar.locator("form", has=page.locator("select[name=assignee]")).get_by_role(

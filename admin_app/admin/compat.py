@@ -1,0 +1,90 @@
+"""Every use of SQLAdmin's private internals, in one place, each covered by tests/admin/test_compat.py.
+
+SQLAdmin is pinned to the range these were read from (pyproject.toml: sqladmin 0.32.x). When
+upgrading, read the new release's application.py and models.py for each name below, run the
+compat tests, and widen the pin.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+from collections.abc import Iterable, Sequence
+from importlib.metadata import version
+from importlib.resources import files
+from typing import Any
+from urllib.parse import quote
+
+from sqladmin import Admin, ModelView
+from sqladmin.helpers import get_object_identifier
+from starlette.datastructures import URL
+from starlette.requests import Request
+from starlette.routing import BaseRoute, Route
+
+SUPPORTED = ("0.32",)  # the minor releases these internals were checked against
+_PK_SLOT = "__pk_slot__"
+
+
+def sqladmin_version() -> str:
+    return version("sqladmin")
+
+
+def supported() -> bool:
+    return any(sqladmin_version().startswith(minor + ".") for minor in SUPPORTED)
+
+
+def order_actions(view: ModelView, slugs: Sequence[str]) -> None:
+    """List a view's `@action`s in declared order (SQLAdmin registers them by source line,
+    last first; generated ones all share a line)."""
+    for attr in ("_custom_actions_in_list", "_custom_actions_in_detail"):
+        actions: dict[str, str] = getattr(view, attr)
+        setattr(view, attr, {slug: actions[slug] for slug in slugs if slug in actions})
+
+
+def accept_post_on_actions(admin: Admin) -> None:
+    """SQLAdmin registers `@action` routes for GET only: GET asks, POST does (admin/bulk.py)."""
+    for route in admin.admin.router.routes:
+        if isinstance(route, Route) and (route.name or "").startswith("action-"):
+            route.methods = {*(route.methods or ()), "POST"}
+
+
+def prepend_routes(admin: Admin, routes: Iterable[BaseRoute]) -> None:
+    """Routes of ours matched before SQLAdmin's (its `/{identity}/...` patterns would catch them)."""
+    for route in reversed(list(routes)):
+        admin.admin.router.routes.insert(0, route)
+
+
+def admin_of(view: Any) -> Admin:
+    """The Admin a view was added to (SQLAdmin sets `_admin_ref` in add_view)."""
+    return view._admin_ref
+
+
+class RoutedRowUrls:
+    """Row links from one routed URL per page.
+
+    SQLAdmin's `_build_url_for` builds each row's details and edit link with `url_for`: a route
+    lookup and a new absolute URL, twice a row. Here one URL per (route, identity) and request
+    is routed, and each row's id is put into it.
+    """
+
+    def _build_url_for(self, name: str, request: Request, obj: Any) -> URL:
+        cache = getattr(request.state, "row_urls", None)
+        if cache is None:
+            cache = request.state.row_urls = {}
+        identity = self._identity_for_object(obj)  # type: ignore[attr-defined]
+        template = cache.get((name, identity))
+        if template is None:
+            template = str(request.url_for(name, identity=identity, pk=_PK_SLOT))
+            cache[(name, identity)] = template
+        return URL(template.replace(_PK_SLOT, quote(str(get_object_identifier(obj)), safe="")))
+
+
+def inline_script_hashes() -> list[str]:
+    """CSP hashes of SQLAdmin's inline scripts (flash.html), read from the installed package."""
+    template = files("sqladmin").joinpath("templates/sqladmin/flash.html").read_text()
+    hashes = []
+    for body in re.findall(r"<script>(.*?)</script>", template, flags=re.S):
+        digest = hashlib.sha256(body.encode()).digest()
+        hashes.append("'sha256-" + base64.b64encode(digest).decode() + "'")
+    return hashes

@@ -1,0 +1,153 @@
+"""The filter sidebar: one entry per declared filter, in SQLAdmin's filter interface.
+
+SQLAdmin renders each entry's `template` with `lookups`; the list's rows are selected by the
+generic code from the same URL parameters (services.filtering), so `get_filtered_query` here
+changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import anyio
+from sqlalchemy import select
+from sqlalchemy.sql.expression import Select
+from starlette.datastructures import URL
+from starlette.requests import Request
+
+from admin_app.resources.spec import Boolean, Choice, DateRange, Lookup, Range, Resource
+from admin_app.services.filtering import PRESET
+from models.common import jsonable
+
+
+class SidebarFilter:
+    has_operator = False
+    template = "sqladmin/filters/lookup_filter.html"
+    parameter_name = ""
+    title = ""
+
+    async def lookups(self, request: Request, model: Any, run_query: Callable[[Select], Any]) -> list[tuple[str, str]]:
+        return []
+
+    async def get_filtered_query(self, query: Select, value: Any, model: Any) -> Select:
+        return query
+
+
+def _clear(request: Request, *names: str) -> URL:
+    url = request.url.remove_query_params("page")
+    for name in names:
+        url = url.remove_query_params(name)
+    return url
+
+
+class ChoiceFilter(SidebarFilter):
+    """Several of a field's values at once: each choice toggles itself in `name=a,b`."""
+
+    template = "sqladmin/filters/choice_filter.html"
+
+    def __init__(self, name: str, title: str, choices: Sequence[tuple[str, str]]) -> None:
+        self.parameter_name, self.title, self.choices = name, title, list(choices)
+
+    def chosen(self, request: Request) -> list[str]:
+        raw = request.query_params.get(self.parameter_name, "")
+        return [v for v in raw.split(",") if v and v != "__all"]
+
+    def toggle_url(self, request: Request, value: str) -> URL:
+        chosen = self.chosen(request)
+        chosen = [v for v in chosen if v != value] if value in chosen else [*chosen, value]
+        url = _clear(request, self.parameter_name)
+        return url.include_query_params(**{self.parameter_name: ",".join(chosen)}) if chosen else url
+
+    def clear_url(self, request: Request) -> URL:
+        return _clear(request, self.parameter_name)
+
+
+class SingleFilter(SidebarFilter):
+    """One value of a few (yes/no, a preset): SQLAdmin's own lookup template."""
+
+    def __init__(self, name: str, title: str, choices: Sequence[tuple[str, str]]) -> None:
+        self.parameter_name, self.title, self.choices = name, title, list(choices)
+
+    async def lookups(self, request: Request, model: Any, run_query: Callable[[Select], Any]) -> list[tuple[str, str]]:
+        return self.choices
+
+
+class BoundsFilter(SidebarFilter):
+    """Two bounds in one small form: numbers (`<name>_min`, `<name>_max`) or dates
+    (`<prefix>_after`, `<prefix>_before`)."""
+
+    template = "sqladmin/filters/bounds_filter.html"
+
+    def __init__(self, low: str, high: str, title: str, *, dates: bool) -> None:
+        self.low_param, self.high_param, self.title = low, high, title
+        self.parameter_name = low
+        self.input_type = "date" if dates else "number"
+        self.labels = ("after", "before") if dates else ("from", "to")
+
+    def clear_url(self, request: Request) -> URL:
+        return _clear(request, self.low_param, self.high_param)
+
+
+def date_range(prefix: str, title: str) -> BoundsFilter:
+    return BoundsFilter(f"{prefix}_after", f"{prefix}_before", title, dates=True)
+
+
+class LookupFilter(SidebarFilter):
+    """A related row chosen with a search box: thousands of users are never listed."""
+
+    template = "sqladmin/filters/relation_filter.html"
+
+    def __init__(self, resource: Resource, relation_name: str) -> None:
+        self.relation = resource.relation(relation_name)
+        self.parameter_name, self.title = self.relation.param, self.relation.label
+        self.identity = resource.name
+
+    def lookup_url(self, request: Request) -> URL:
+        return request.url_for(f"admin:view-{self.identity}-lookup", relation=self.relation.name)
+
+    async def chosen(self, request: Request, model_view: Any) -> tuple[str, str] | None:
+        """The chosen row's (id, label): one primary-key lookup, off the event loop."""
+        value = request.query_params.get(self.parameter_name, "")
+        if not value.isdigit():
+            return None
+        target, shown = self.relation.target, getattr(self.relation.target, self.relation.shown)
+
+        def find() -> tuple[str, str] | None:
+            with model_view.session_maker() as db:
+                row = db.execute(select(target.id, shown).where(target.id == int(value))).first()
+            return (str(row[0]), str(row[1])) if row else None
+
+        return await anyio.to_thread.run_sync(find)
+
+    def clear_url(self, request: Request) -> URL:
+        return _clear(request, self.parameter_name)
+
+
+def choices_of(resource: Resource, name: str) -> list[tuple[str, str]]:
+    """A field's choices as (value in the URL and forms, label), in declared order."""
+    found = resource.field(name)
+    return [(str(jsonable(v)).lower() if isinstance(v, bool) else str(jsonable(v)), label)
+            for v, label in (getattr(found, "choices", None) or {}).items()]
+
+
+def sidebar(resource: Resource) -> list[SidebarFilter]:
+    """The sidebar entries of a resource's declared presets and filters, in declared order."""
+    entries: list[SidebarFilter] = []
+    if resource.presets:
+        entries.append(SingleFilter(PRESET, "Show", [(p.name, p.label) for p in resource.presets]))
+    for spec in resource.filters:
+        if isinstance(spec, Lookup):
+            entries.append(LookupFilter(resource, spec.relation))
+            continue
+        title = resource.label_of(spec.field)
+        if isinstance(spec, Choice):
+            entries.append(ChoiceFilter(spec.field, title, choices_of(resource, spec.field)))
+        elif isinstance(spec, Boolean):
+            choices = choices_of(resource, spec.field) or [("true", "Yes"), ("false", "No")]
+            entries.append(SingleFilter(spec.field, title, choices))
+        elif isinstance(spec, Range):
+            entries.append(BoundsFilter(f"{spec.field}_min", f"{spec.field}_max", title, dates=False))
+        elif isinstance(spec, DateRange):
+            entries.append(date_range(spec.prefix, title))
+    return entries

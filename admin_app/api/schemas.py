@@ -1,0 +1,134 @@
+"""The API's request and response models for one table, derived from its declaration."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from typing import Any, Literal
+
+from pydantic import ConfigDict, create_model, model_validator
+from pydantic import Field as PydanticField
+from sqlmodel import SQLModel
+
+from admin_app.resources.spec import Resource
+from admin_app.services.bulk import MAX_BULK_IDS
+from admin_app.services.filtering import FilterBase, filters_of
+from admin_app.services.listing import listing_of
+from admin_app.services.pagination import MAX_CURSOR_LENGTH, sort_choices
+from admin_app.services.schemas import bulk_set_model
+from models.common import DbId
+
+
+class BulkResult(SQLModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"count": 186, "matched": 283}]})  # type: ignore[assignment]
+
+    count: int = PydanticField(description="How many rows were changed or deleted")
+    matched: int = PydanticField(description="How many rows the ids or the filter chose; "
+                                 "those that already had the values were left as they were")
+
+
+class BulkRequestBase(SQLModel):
+    @model_validator(mode="after")
+    def _one_target_one_change(self) -> Any:
+        if (self.ids is None) == (self.filter is None):  # type: ignore[attr-defined]
+            raise ValueError("give either ids or filter")
+        if self.filter is not None and self.filter.is_empty():  # type: ignore[attr-defined]
+            # An empty filter is every row: too easy to send by mistake.
+            raise ValueError("filter: give at least one condition")
+        if (self.set is None) == (not self.delete):  # type: ignore[attr-defined]
+            raise ValueError('give either set or "delete": true')
+        return self
+
+
+class ListParamsBase(FilterBase):
+    def filter_spec(self) -> FilterBase:
+        """The filter part of the query parameters."""
+        raise NotImplementedError
+
+
+def _example_set(resource: Resource) -> dict[str, Any]:
+    """The first bulk action with a fixed value, as a `set` body ({"status": "pending"})."""
+    from admin_app.resources.spec import ASK, SetField
+
+    for action in resource.actions:
+        if isinstance(action, SetField) and action.value is not ASK:
+            return {getattr(resource.field(action.field), "key", action.field): action.value}
+    return {}
+
+
+@dataclass(frozen=True)
+class ApiModels:
+    list_params: type[ListParamsBase]
+    page: type[SQLModel]
+    bulk_request: type[SQLModel] | None
+
+
+def _page_example(public: type) -> dict[str, Any] | None:
+    examples = (getattr(public, "model_config", {}).get("json_schema_extra") or {}).get("examples")
+    if not examples:
+        return None
+    # FastAPI drops nulls from examples in the schema: show a cursor.
+    return {"items": [examples[0]], "next_cursor": "eyJzIjoiaWQiLCJ2Ijo0MiwiaSI6NDJ9", "total": 1234}
+
+
+@cache
+def api_models(resource: Resource) -> ApiModels:
+    name, plural = resource.model.__name__, resource.plural.lower()
+    filters, public = filters_of(resource), resource.schemas.public
+    filter_model = filters.model
+    sorts = listing_of(resource).sorts
+    nullable = [n for n, key in sorts.items() if key.nullable]
+    null_note = (
+        f" Rows without {', '.join(resource.label_of(n).lower() for n in nullable)} count as the "
+        "largest: last ascending, first descending." if nullable else ""
+    )
+    filter_fields = frozenset(filter_model.model_fields)
+
+    def filter_spec(self: Any) -> FilterBase:
+        return filter_model.model_validate(self.model_dump(include=filter_fields, exclude_unset=True))
+
+    list_params = create_model(  # type: ignore[call-overload]
+        f"{name}ListParams", __base__=(filter_model, ListParamsBase), __module__=__name__,
+        sort=(Literal[sort_choices(sorts)], PydanticField(  # type: ignore[valid-type]
+            default="id", description="Column to sort by, `-` first for descending; ties are broken by id."
+            + null_note,
+        )),
+        limit=(int, PydanticField(default=50, ge=1, le=200, description="Rows per page (1-200)")),
+        cursor=(str | None, PydanticField(
+            default=None, max_length=MAX_CURSOR_LENGTH,
+            description="`next_cursor` of the previous page, with the same sort",
+        )),
+        count=(bool, PydanticField(default=False, description=f"Add `total`, the number of matching {plural}")),
+    )
+    list_params.filter_spec = filter_spec
+    example = _page_example(public)
+    page = create_model(  # type: ignore[call-overload]
+        f"{name}Page", __base__=SQLModel, __module__=__name__,
+        __config__=ConfigDict(json_schema_extra={"examples": [example]}) if example else None,
+        items=(list[public], ...),
+        next_cursor=(str | None, PydanticField(description="Pass as `cursor` for the next page; null on the last")),
+        total=(int | None, PydanticField(default=None, description=f"Matching {plural}; only with `count=true`")),
+    )
+    bulk_request = None
+    if resource.api is not None and resource.api.bulk:
+        bulk_set = bulk_set_model(resource)
+        bulk_request = create_model(  # type: ignore[call-overload]
+            f"{name}BulkRequest", __base__=BulkRequestBase, __module__=__name__,
+            __config__=None,
+            ids=(list[DbId] | None, PydanticField(
+                default=None, max_length=MAX_BULK_IDS, description=f"At most {MAX_BULK_IDS:,} ids"
+            )),
+            filter=(filter_model | None, PydanticField(
+                default=None, description=f"Every {resource.name} matching it, in one statement (no limit)"
+            )),
+            set=(bulk_set | None, PydanticField(
+                default=None, description="Fields to set: " + ", ".join(bulk_set.model_fields)
+            )),
+            delete=(bool, PydanticField(default=False, description=f"true to delete the chosen {plural}")),
+        )
+        bulk_request.model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+            {"ids": [3, 5, 8], "set": _example_set(resource)}, {"ids": [3, 5, 8], "delete": True},
+        ]})
+        bulk_request.model_rebuild(force=True)
+        bulk_request.__doc__ = "Which rows (`ids` or `filter`) and what to do (`set` or `delete`)."
+    return ApiModels(list_params, page, bulk_request)

@@ -1,0 +1,131 @@
+"""Staff accounts: passwords are hashed and never shown; the last active admin stays."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import and_, delete, select
+
+from admin_app.errors import Conflict, InvalidInput
+from admin_app.resources.spec import (
+    Api,
+    Boolean,
+    Choice,
+    DeleteRows,
+    Field,
+    Resource,
+    Rules,
+    RunAction,
+    Schemas,
+    SetField,
+)
+from auth.passwords import PasswordPolicyError
+from auth.sessions import end_user_sessions
+from models import AuthSession, Role, User, UserCreate, UserPublic, UserUpdate
+
+LAST_ADMIN = "The last active admin cannot be removed, demoted or deactivated."
+ROLE_LABELS = {Role.admin: "Admin", Role.editor: "Editor", Role.viewer: "Viewer"}
+ACTIVE_ADMIN = and_(User.role == Role.admin.value, User.is_active.is_(True))
+
+
+def _check_password(ctx: Any, password: str, email: str) -> str:
+    """The hash of an acceptable password; InvalidInput naming the rule it breaks."""
+    try:
+        ctx.passwords.check_policy(password, email=email)
+    except PasswordPolicyError as exc:
+        raise InvalidInput(str(exc)) from exc
+    return ctx.passwords.hash(password)
+
+
+def keep_an_admin(db: Any, leaving: Any) -> None:
+    """Refuse when no active admin would remain outside `leaving` (locks them: a race is decided)."""
+    admins = db.execute(select(User.id, leaving.label("leaving")).where(ACTIVE_ADMIN).with_for_update()).all()
+    if admins and all(row.leaving for row in admins):
+        raise Conflict(LAST_ADMIN)
+
+
+class UserRules(Rules):
+    def prepare_create(self, ctx: Any, values: dict[str, Any]) -> dict[str, Any]:
+        password = values.pop("password", None)
+        if not password:
+            raise InvalidInput("password: a new user needs a password")
+        return {**values, "hashed_password": _check_password(ctx, password, values["email"])}
+
+    def prepare_update(self, ctx: Any, row: Any, values: dict[str, Any]) -> dict[str, Any]:
+        """A new password, a role change or a deactivation ends the user's other sessions."""
+        password = values.pop("password", None)
+        if password:
+            values["hashed_password"] = _check_password(ctx, password, values.get("email", row.email))
+        role_changed = "role" in values and values["role"] != row.role
+        deactivated = values.get("is_active") is False and row.is_active
+        if row.role == Role.admin.value and row.is_active and (role_changed or deactivated):
+            keep_an_admin(ctx.db, User.id == row.id)
+        if password or role_changed or deactivated:
+            end_user_sessions(ctx.db, row.id, keep_session_id=ctx.session_id)
+        return values
+
+    def check_bulk(self, ctx: Any, condition: Any, values: Any) -> None:
+        if values.get("is_active") is False or values.get("role", Role.admin.value) != Role.admin.value:
+            keep_an_admin(ctx.db, condition)
+
+    def after_bulk(self, ctx: Any, condition: Any, values: Any) -> None:
+        if values.get("is_active") is False or "role" in values:
+            ended = select(User.id).where(condition).scalar_subquery()
+            ctx.db.execute(delete(AuthSession).where(
+                AuthSession.user_id.in_(ended), AuthSession.id != (ctx.session_id or "")
+            ))
+
+    def check_delete(self, ctx: Any, condition: Any) -> None:
+        keep_an_admin(ctx.db, condition)
+
+
+def end_sessions(ctx: Any, ids: list[int]) -> int:
+    """End every session of the chosen users but the one running this."""
+    users = list(ctx.db.execute(select(User.id).where(User.id.in_(ids))).scalars())
+    for user_id in users:
+        end_user_sessions(ctx.db, user_id, keep_session_id=ctx.session_id)
+    return len(users)
+
+
+USERS = Resource(
+    User, "user", "User", "Users", icon="fa-solid fa-users",
+    schemas=Schemas(UserCreate, UserUpdate, UserPublic),
+    fields=(
+        Field("id", "ID"),
+        Field("email", "Email"),
+        Field("full_name", "Full name"),
+        Field("role", "Role", choices=ROLE_LABELS),
+        Field("is_active", "Active", choices={True: "Yes", False: "No"}),
+        Field("password", "Password", secret=True,
+              help="Required for a new user. On edit, leave blank to keep the current password."),
+        Field("last_login_at", "Last login"),
+        Field("created_at", "Created at"),
+        Field("updated_at", "Updated at"),
+        Field("version", "Version"),
+    ),
+    list_columns=("id", "email", "full_name", "role", "is_active", "last_login_at"),
+    sortable=("id", "email", "full_name", "role", "created_at", "last_login_at"),
+    default_sort="id",
+    searchable=("email", "full_name"),
+    filters=(Choice("role"), Boolean("is_active")),
+    actions=(
+        SetField("activate", "Activate", "is_active", True, done="activated", unchanged="already active",
+                 in_detail=True),
+        SetField("deactivate", "Deactivate", "is_active", False, done="deactivated (their sessions ended)",
+                 unchanged="already inactive", danger=True, in_detail=True),
+        RunAction("end-sessions", "End all sessions", end_sessions, "logged out everywhere", danger=True),
+        DeleteRows("delete-users"),
+    ),
+    export_columns=("id", "email", "full_name", "role", "is_active", "last_login_at", "created_at"),
+    detail_columns=(
+        "id", "email", "full_name", "role", "is_active", "last_login_at", "created_at", "updated_at", "version",
+    ),
+    form_columns=("email", "full_name", "role", "is_active", "password"),
+    api=Api("/api/users", "users", bulk=False, notes={
+        "update": "A new password, a role change or deactivation ends that user's other sessions. "
+        "The last active admin cannot be demoted or deactivated (409). ",
+        "delete": "Their tasks stay, unassigned. The last active admin cannot be deleted (409). ",
+    }),
+    rules=UserRules(),
+)
+

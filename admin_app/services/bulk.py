@@ -1,0 +1,254 @@
+"""Set-based writes for every table: bulk edits and deletes by ids or by filter, and imports.
+
+A bulk edit writes only the rows whose value changes: "mark as done" over 283 tasks of which
+97 are done already changes 186 rows, and the 97 keep their version, their `updated_at` and
+their history. Each statement records its audit entries itself (audit.insert_entries), so a
+100,000-row edit is a handful of statements, not one per row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel
+from sqlalchemy import (
+    ColumnElement,
+    and_,
+    any_,
+    delete,
+    func,
+    insert,
+    literal,
+    literal_column,
+    or_,
+    select,
+    true,
+    update,
+)
+
+from admin_app.audit import (
+    changes_json,
+    created_entries,
+    entry_select,
+    insert_entries,
+    record,
+    recorded_columns,
+)
+from admin_app.errors import InvalidInput
+from admin_app.resources.spec import Resource
+from admin_app.services.filtering import FilterBase, filters_of
+from admin_app.services.records import check_references, missing_references, reference_error, stored
+from admin_app.services.search import merge_pending_search_entries
+from admin_app.services.unit import WriteContext
+
+MAX_BULK_IDS = 10_000
+IMPORT_BATCH = 1000
+
+
+@dataclass(frozen=True)
+class BulkResult:
+    matched: int  # rows the ids or the filter chose
+    changed: int  # rows written (the others already had the values)
+
+    @property
+    def unchanged(self) -> int:
+        return self.matched - self.changed
+
+
+def target(resource: Resource, ids: Sequence[int] | None, spec: FilterBase | None) -> list[ColumnElement[bool]]:
+    """The rows a bulk change applies to: chosen ids, or every row a filter matches."""
+    if ids is not None:
+        if len(ids) > MAX_BULK_IDS:
+            raise InvalidInput(f"ids: at most {MAX_BULK_IDS:,} per call; use a filter for more")
+        return [resource.model.id.in_(list(ids))]
+    if spec is None:
+        raise InvalidInput("give either ids or a filter")
+    return filters_of(resource).conditions(spec)
+
+
+def count(ctx: WriteContext, resource: Resource, conditions: list[ColumnElement[bool]]) -> int:
+    return ctx.db.execute(select(func.count()).select_from(resource.model).where(*conditions)).scalar_one()
+
+
+def _is_postgres(ctx: WriteContext) -> bool:
+    return ctx.db.get_bind().dialect.name == "postgresql"
+
+
+def update_rows(
+    ctx: WriteContext, resource: Resource, values: Mapping[str, Any], *,
+    ids: Sequence[int] | None = None, spec: FilterBase | None = None,
+) -> BulkResult:
+    """Set `values` on the chosen rows that do not have them yet, recording each row's change."""
+    values = stored(values)
+    if not values:
+        raise InvalidInput("set: nothing to change")
+    check_references(ctx.db, resource, values)
+    conditions = target(resource, ids, spec)
+    resource.rules.check_bulk(ctx, and_(true(), *conditions), values)
+    table = resource.model.__table__
+    sql_values: dict[str, Any] = {**values, **resource.rules.derived(values, table.c, ctx.now)}
+    recorded = list(sql_values)
+    if "updated_at" in table.c:
+        sql_values["updated_at"] = ctx.now
+    if resource.versioned:
+        sql_values["version"] = table.c.version + 1
+    differs = or_(*(table.c[name].is_distinct_from(value) for name, value in values.items()))
+    matched = count(ctx, resource, conditions)
+    changed = _update(ctx, resource, [*conditions, differs], sql_values, recorded) if matched else 0
+    if changed:
+        merge_pending_search_entries(ctx.db, table.name)  # searches stay fast right after
+        resource.rules.after_bulk(ctx, and_(true(), *conditions), values)
+    return BulkResult(matched, changed)
+
+
+def _update(
+    ctx: WriteContext, resource: Resource, conditions: list[Any], sql_values: dict[str, Any],
+    recorded: list[str],
+) -> int:
+    """UPDATE the rows matching `conditions`, one audit entry each with old and new values.
+
+    PostgreSQL: one statement (lock the rows in id order, so two bulk edits never deadlock;
+    update; insert entries from RETURNING). The UPDATE finds the locked rows through the
+    primary key (`id = ANY(ARRAY(...))`) rather than by joining them: a join of 100,000 locked
+    rows spilled to a multi-batch hash join, which hands the rows over in hash order, and every
+    index then received its new entries in random order (a quarter more time on 1,000,000
+    tasks). Old values come from the locked rows, read after locking. SQLite serialises
+    writers, so the entries and the UPDATE as two statements are consistent.
+    """
+    db, table = ctx.db, resource.model.__table__
+    entity, several = resource.name, len(recorded) > 1
+    if _is_postgres(ctx):
+        locked = (
+            select(table.c.id, *[table.c[f] for f in recorded]).where(*conditions)
+            .order_by(table.c.id).with_for_update().cte("locked")
+        )
+        locked_ids = func.array(select(locked.c.id).scalar_subquery())
+        changed = (
+            update(table).where(table.c.id == any_(locked_ids)).values(**sql_values)
+            .returning(table.c.id, *[table.c[f].label(f"new_{f}") for f in recorded])
+            .cte("changed")
+        )
+        changes = changes_json(
+            db, [(f, locked.c[f], changed.c[f"new_{f}"]) for f in recorded], only_changed=several
+        )
+        statement = insert_entries(
+            select(*entry_select(ctx.actor, "update", entity, changed.c.id, changes))
+            .select_from(changed.join(locked, locked.c.id == changed.c.id))
+        )
+        return db.execute(statement).rowcount or 0
+    news = {
+        f: literal(v, type_=table.c[f].type) if not isinstance(v, ColumnElement) else v
+        for f, v in sql_values.items() if f in recorded
+    }
+    changes = changes_json(db, [(f, table.c[f], news[f]) for f in recorded], only_changed=several)
+    db.execute(insert_entries(
+        select(*entry_select(ctx.actor, "update", entity, table.c.id, changes)).where(*conditions)
+    ))
+    return db.execute(update(table).where(*conditions).values(**sql_values)).rowcount or 0
+
+
+def delete_rows(
+    ctx: WriteContext, resource: Resource, *, ids: Sequence[int] | None = None,
+    spec: FilterBase | None = None,
+) -> int:
+    """DELETE the chosen rows, recording each row's values (one statement on PostgreSQL)."""
+    conditions = target(resource, ids, spec)
+    resource.rules.check_delete(ctx, and_(true(), *conditions))
+    db, table, entity = ctx.db, resource.model.__table__, resource.name
+    snapshot = recorded_columns(resource.model)
+    if _is_postgres(ctx):
+        locked = select(table.c.id).where(*conditions).order_by(table.c.id).with_for_update().cte("locked")
+        gone = (
+            delete(table).where(table.c.id.in_(select(locked.c.id)))
+            .returning(table.c.id, *[table.c[f] for f in snapshot]).cte("gone")
+        )
+        changes = changes_json(db, [(f, gone.c[f], literal_column("NULL")) for f in snapshot])
+        statement = insert_entries(select(*entry_select(ctx.actor, "delete", entity, gone.c.id, changes)))
+        return db.execute(statement).rowcount or 0
+    changes = changes_json(db, [(f, table.c[f], literal_column("NULL")) for f in snapshot])
+    db.execute(insert_entries(
+        select(*entry_select(ctx.actor, "delete", entity, table.c.id, changes)).where(*conditions)
+    ))
+    return db.execute(delete(table).where(*conditions)).rowcount or 0
+
+
+# --- imports: many rows, each with its own values ------------------------------------------------
+
+@dataclass(frozen=True)
+class ImportResult:
+    created: int
+    updated: int
+    unchanged: int
+
+
+class _Blank:
+    """A row that does not exist yet: every field is empty (for `Rules.derived`)."""
+
+    def __getattr__(self, name: str) -> None:
+        return None
+
+
+def import_rows(
+    ctx: WriteContext, resource: Resource, rows: Sequence[BaseModel], columns: set[str] | None = None,
+) -> ImportResult:
+    """Create the rows, or update those whose `import_key` exists (only `columns`, the file's).
+
+    New rows go in set-wise (multi-row INSERTs, their entries by INSERT ... SELECT); rows
+    matched by key are updated through the ORM, so only those whose values differ are written.
+    """
+    values = [stored(r.model_dump()) for r in rows]
+    for key, ids in missing_references(ctx.db, resource, values).items():
+        raise InvalidInput(reference_error(resource, key, ids))
+    existing = _existing(ctx, resource, values)
+    key = resource.import_key
+    creates = [v for v in values if key is None or v[key] not in existing]
+    updated = 0
+    for value in values:
+        row = existing.get(value[key]) if key is not None else None
+        if row is None:
+            continue
+        changes = {k: v for k, v in value.items() if columns is None or k in columns}
+        changes = resource.rules.prepare_update(ctx, row, changes)
+        for name, new in {**changes, **resource.rules.derived(changes, row, ctx.now)}.items():
+            setattr(row, name, new)
+        updated += ctx.db.is_modified(row)
+    ctx.db.flush()
+    _insert(ctx, resource, creates)
+    if creates or updated:
+        merge_pending_search_entries(ctx.db, resource.model.__tablename__)  # as after a bulk edit
+    result = ImportResult(len(creates), updated, len(values) - len(creates) - updated)
+    record(ctx.db, "import", resource.name, details={
+        "rows": len(values), "created": result.created, "updated": result.updated,
+    }, actor=ctx.actor)
+    return result
+
+
+def _existing(ctx: WriteContext, resource: Resource, values: list[dict[str, Any]]) -> dict[Any, Any]:
+    key = resource.import_key
+    if key is None:
+        return {}
+    column, keys = getattr(resource.model, key), [v[key] for v in values]
+    found: dict[Any, Any] = {}
+    for start in range(0, len(keys), IMPORT_BATCH):
+        batch = keys[start : start + IMPORT_BATCH]
+        found.update({getattr(r, key): r for r in ctx.db.execute(select(resource.model).where(column.in_(batch))).scalars()})
+    return found
+
+
+def _insert(ctx: WriteContext, resource: Resource, creates: list[dict[str, Any]]) -> None:
+    table = resource.model.__table__
+    stamps = {c: ctx.now for c in ("created_at", "updated_at") if c in table.c}
+    if resource.versioned:
+        stamps["version"] = 1
+    blank = _Blank()
+    rows = []
+    for value in creates:
+        value = resource.rules.prepare_create(ctx, dict(value))
+        rows.append({**stamps, **value, **resource.rules.derived(value, blank, ctx.now)})
+    for start in range(0, len(rows), IMPORT_BATCH):
+        inserted = ctx.db.execute(
+            insert(table).returning(table.c.id), rows[start : start + IMPORT_BATCH]
+        ).scalars().all()
+        created_entries(ctx.db, resource.model, resource.name, table.c.id.in_(inserted), ctx.actor)
