@@ -4,6 +4,14 @@ from models.api_token import ApiToken, ApiTokenCreate, ApiTokenCreated, ApiToken
 from models.audit import AuditEntry, AuditEntryPublic
 from models.auth_session import AuthSession, AuthSessionPublic
 from models.login_attempt import LoginFailure
+from models.second_factor import (
+    Passkey,
+    PasskeyPublic,
+    PendingLogin,
+    RecoveryCode,
+    SecondFactorStatus,
+    TotpFactor,
+)
 from models.task import (
     Task,
     TaskCreate,
@@ -26,6 +34,11 @@ __all__ = [
     "AuthSession",
     "AuthSessionPublic",
     "LoginFailure",
+    "Passkey",
+    "PasskeyPublic",
+    "PendingLogin",
+    "RecoveryCode",
+    "SecondFactorStatus",
     "Role",
     "Task",
     "TaskCreate",
@@ -34,6 +47,7 @@ __all__ = [
     "TaskReplace",
     "TaskStatus",
     "TaskUpdate",
+    "TotpFactor",
     "User",
     "UserCreate",
     "UserFilter",
