@@ -73,7 +73,11 @@ def build_admin(app: FastAPI, engine: Engine, authenticator: Authenticator) -> A
             if actions:
                 setattr(view, attr, dict(reversed(list(actions.items()))))
 
+    from admin_app.admin.mfa import SecondFactorPages
+
     routes = admin.admin.router.routes
+    # The login's second step, forced enrolment, passkey options, an admin's reset.
+    routes[0:0] = SecondFactorPages(admin).routes()
     # SQLAdmin registers @action routes for GET only: GET asks, POST does (admin/bulk.py).
     for route in routes:
         if isinstance(route, Route) and (route.name or "").startswith("action-"):
