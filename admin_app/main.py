@@ -89,12 +89,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     from admin_app.api import audit as audit_api
     from admin_app.api import auth as auth_api
+    from admin_app.api import mfa as mfa_api
     from admin_app.api import tasks as tasks_api
     from admin_app.api import users as users_api
     from admin_app.health import router as health_router
 
     app.include_router(health_router)
     app.include_router(auth_api.router)
+    app.include_router(mfa_api.router)
     app.include_router(audit_api.router)
     app.include_router(tasks_api.router)
     app.include_router(users_api.router)
@@ -122,7 +124,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.add_middleware(
         CSRFMiddleware,
-        cookie_names=[auth_config.session_cookie, "admin_flash", "__Host-admin_flash"],
+        cookie_names=[auth_config.session_cookie, auth_config.pending_cookie, "admin_flash", "__Host-admin_flash"],
     )
     app.add_middleware(ErrorResponseMiddleware)
     app.add_middleware(
