@@ -10,7 +10,7 @@ import uuid
 import pyotp
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import login, loaded
+from tests.e2e.conftest import loaded, login
 
 
 def new_staff(live_server, role: str = "editor") -> tuple[str, str]:  # noqa: ANN001
