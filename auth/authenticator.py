@@ -351,8 +351,7 @@ class Authenticator:
                     return LoginResult(LoginOutcome.throttled, email, retry_after=block.seconds)
                 codes = None
                 if enrol:
-                    codes = self.mfa.confirm_totp(db, user.id, code or "")
-                    method = "totp" if codes is not None else None
+                    method = "totp" if self.mfa.confirm_totp(db, user.id, code or "") else None
                 elif credential is not None:
                     method = self._check_passkey(db, request, raw, user.id, credential)
                 else:
@@ -366,6 +365,7 @@ class Authenticator:
                     raise _PendingGone
                 if enrol:
                     self.record_event(db, "mfa_totp_confirmed", email, user.id, {"via": via})
+                    codes = self.mfa.new_recovery_codes(db, user.id)
                 session_cookie = self._start_session(db, request, user.id, email, address, via, method)
                 if method == "recovery":
                     self._recovery_used(db, email, user.id, via)

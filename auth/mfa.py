@@ -242,11 +242,9 @@ class SecondFactors:
         step = matching_step(secret, clean_code(code), self.clock())
         return step is not None and self._accept_step(db, user_id, step, confirming=confirming)
 
-    def confirm_totp(self, db: Session, user_id: int, code: str) -> list[str] | None:
-        """Confirm enrolment with a first code; returns new recovery codes, or None if wrong."""
-        if not self.check_totp(db, user_id, code, confirming=True):
-            return None
-        return self.new_recovery_codes(db, user_id)
+    def confirm_totp(self, db: Session, user_id: int, code: str) -> bool:
+        """Confirm enrolment with a first code (which is spent); False if it is wrong."""
+        return self.check_totp(db, user_id, code, confirming=True)
 
     def disable_totp(self, db: Session, user_id: int) -> bool:
         gone = bool(db.execute(delete(TotpFactor).where(TotpFactor.user_id == user_id)).rowcount)

@@ -8,6 +8,7 @@ is verified here against the challenge handed out, the relying party's id and or
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -136,7 +137,8 @@ def authentication_options(rp: RelyingParty, passkeys: list[Passkey]) -> tuple[d
 def credential_id_of(credential: object) -> str:
     data = _credential(credential)
     value = data.get("id")
-    if not isinstance(value, str) or not value or len(value) > 1400:
+    # base64url only: anything else names no passkey (and a NUL would reach PostgreSQL).
+    if not isinstance(value, str) or not re.fullmatch(r"[A-Za-z0-9_-]{1,1400}", value):
         raise PasskeyError("The passkey's answer names no credential.")
     return value
 

@@ -37,7 +37,8 @@ def _enrolled_user(db_url: str) -> tuple[int, str]:
         user = create_user(db, app.state.passwords, email="locked@example.com",
                            password="a long enough password", role=Role.admin)
         secret = mfa.start_totp(db, user.id)
-        assert mfa.confirm_totp(db, user.id, pyotp.TOTP(secret).now()) is not None
+        assert mfa.confirm_totp(db, user.id, pyotp.TOTP(secret).now())
+        mfa.new_recovery_codes(db, user.id)
         app.state.authenticator.sessions.create(db, user.id, ip_address="x", user_agent="y", second_factor="totp")
         user_id = user.id
     app.state.engine.dispose()

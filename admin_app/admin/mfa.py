@@ -365,17 +365,17 @@ class AccountSecondFactors:
             first = not mfa.factors(db, principal.user_id).any
             if mfa.unconfirmed_secret(db, principal.user_id) is None:
                 raise StaffError("Set up the authenticator app first.", 409)
-            if mfa.confirm_totp(db, principal.user_id, code) is None:
+            if not mfa.confirm_totp(db, principal.user_id, code):
                 db.rollback()
                 self._failed(db, request, principal, address, "totp-confirm")
                 raise StaffError(f"Code: {INVALID_CODE}")
             audit.record(db, "mfa_totp_confirmed", "user", principal.user_id)
-            if first:
-                return self._first_factor(db, request, principal, "totp")
-            # It had a passkey: the recovery codes it has stay; confirm_totp made new ones.
-            return mfa.new_recovery_codes(db, principal.user_id)
+            # With a passkey already, its recovery codes stay as they are.
+            return self._first_factor(db, request, principal, "totp") if first else None
 
         codes = await self._write(work)
+        if not codes:
+            return self.view._done(request, "Authenticator app added.")  # noqa: SLF001
         return await self.view._page(  # noqa: SLF001
             request, principal, recovery_codes=codes,
             notice="Two-factor sign-in is on. Save these recovery codes now: they are shown once.",

@@ -451,3 +451,31 @@ def test_bad_input_is_a_clear_4xx(app, enrolled) -> None:  # noqa: ANN001
     assert account(client, "totp-cancel").status_code == 404
     client.cookies.clear()
     assert client.post("/admin/account/passkey-options", headers=ORIGIN).status_code == 401
+
+
+def test_a_passkey_answer_that_does_not_verify_is_a_failed_attempt(app, enrolled) -> None:  # noqa: ANN001
+    """The browser half is in tests/e2e/test_mfa.py; here, what a forged answer gets."""
+    from models import Passkey
+
+    client, user_id, _secret, _codes = enrolled
+    with db_of(app) as db, db.begin():
+        db.add(Passkey(user_id=user_id, name="desk key", credential_id="AAAA", public_key="AAAA",
+                       user_handle="BBBB"))
+    admin_login(client, "two@example.com")
+    assert 'id="passkey-login"' in client.get("/admin/login/second-factor").text
+    for answer in ({"id": "a\x00b", "type": "public-key"}, {"id": "AAAA", "rawId": "AAAA", "type": "public-key",
+                   "response": {"clientDataJSON": "e30", "authenticatorData": "AA", "signature": "AA"}}):
+        options = client.post("/admin/login/passkey-options", headers=ORIGIN)
+        assert options.status_code == 200
+        assert options.json()["rpId"] == "testserver"
+        assert options.json()["allowCredentials"][0]["id"] == "AAAA"
+        response = client.post("/admin/login/second-factor", data={"credential": json.dumps(answer)},
+                               headers=ORIGIN, follow_redirects=False)
+        assert response.status_code == 400 and "The passkey was not accepted." in response.text
+    # an answer without a fresh challenge (the last one was used) is refused as well
+    response = client.post("/admin/login/second-factor", data={"credential": json.dumps(answer)},
+                           headers=ORIGIN, follow_redirects=False)
+    assert response.status_code == 400
+    with db_of(app) as db:
+        failures = db.execute(select(AuditEntry).where(AuditEntry.action == "mfa_failure")).scalars().all()
+    assert [f.details["method"] for f in failures] == ["passkey"] * 3
