@@ -97,3 +97,29 @@ def test_the_chores_have_help(command: str) -> None:
     result = subprocess.run([sys.executable, "-m", "admin_app", command, "--help"],
                             capture_output=True, text=True, check=False)
     assert result.returncode == 0 and "usage: admin-app " + command in result.stdout
+
+
+def test_the_first_admin_of_serve_logs_in_and_is_sent_to_enrolment(tmp_path) -> None:  # noqa: ANN001
+    """The README's quick start with the default policy: the printed password, then the QR code."""
+    import re
+
+    import httpx
+
+    from tests.helpers import running_server
+
+    url = f"sqlite:///{tmp_path}/first.db"
+    with running_server(url, tmp_path, MFA_REQUIRED_ROLES="admin") as (base, _process, log):
+        output = log.read_text()
+        password = re.search(r"password: (\S+)", output).group(1)
+        assert "The first login sets up two-factor sign-in" in output
+        with httpx.Client(base_url=base, headers={"Origin": base}) as client:
+            login = client.post("/admin/login", data={"username": "admin@example.com", "password": password})
+            assert login.status_code == 302
+            assert login.headers["location"].startswith("/admin/login/enrol?next=")
+            assert "admin_session=" not in login.headers.get("set-cookie", "")
+            page = client.get(login.headers["location"])
+            assert page.status_code == 200 and "<svg" in page.text and 'id="totp-secret"' in page.text
+            secret = re.search(r'data-secret="([A-Z2-7]+)"', page.text).group(1)
+            done = client.post("/admin/login/enrol", data={"code": pyotp.TOTP(secret).now(), "next": "/admin/"})
+            assert done.status_code == 200 and 'id="recovery-codes"' in done.text
+            assert client.get("/admin/", follow_redirects=False).status_code == 200
