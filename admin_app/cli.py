@@ -1,4 +1,5 @@
-"""The `admin-app` command: serve, migrate, create-user, demo-data, check."""
+"""The `admin-app` command: serve, migrate, create-user, demo-data, check, and the
+second-factor chores (rotate-mfa-key, reset-second-factors)."""
 
 from __future__ import annotations
 
@@ -78,6 +79,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
                 + f"\nFirst admin account created:\n  email:    {first.email}"
                 + f"\n  password: {first.generated_password}"
                 + "\nThis password is shown once. Log in and change it."
+                + ("\nThe first login sets up two-factor sign-in (MFA_REQUIRED_ROLES)."
+                   if "admin" in settings.mfa_required_roles else "")
                 + "\n" + "=" * 64 + "\n",
                 flush=True,
             )
@@ -194,6 +197,70 @@ def cmd_demo_data(args: argparse.Namespace) -> int:
     return 0
 
 
+def _auth_config(settings):  # noqa: ANN001, ANN202
+    from auth.config import AuthConfig
+
+    return AuthConfig.from_settings(settings)
+
+
+def cmd_rotate_mfa_key(_args: argparse.Namespace) -> int:
+    from admin_app.db import build_session_factory
+    from admin_app.migrate import upgrade_to_head
+    from auth.mfa import SecondFactors
+
+    settings = _settings()
+    mfa = SecondFactors(_auth_config(settings))
+    engine = _engine_for(settings)
+    try:
+        upgrade_to_head(engine)
+        with build_session_factory(engine)() as session, session.begin():
+            done, unreadable = mfa.reencrypt_all(session)
+    finally:
+        engine.dispose()
+    print(f"Re-encrypted {done} authenticator secret{'s' if done != 1 else ''} under the first key.")
+    if unreadable:
+        raise CommandError(
+            f"{unreadable} secret(s) opened with none of MFA_ENCRYPTION_KEYS (left as they were): "
+            "add the key they were encrypted with, or reset those users' second factors"
+        )
+    return 0
+
+
+def cmd_reset_second_factors(args: argparse.Namespace) -> int:
+    from sqlalchemy import select
+
+    from admin_app import audit
+    from admin_app.db import build_session_factory
+    from admin_app.migrate import upgrade_to_head
+    from admin_app.services.actor import CLI_ACTOR
+    from auth.mfa import SecondFactors
+    from auth.sessions import end_user_sessions
+    from models import User
+
+    audit.install()
+    settings = _settings()
+    mfa = SecondFactors(_auth_config(settings))
+    engine = _engine_for(settings)
+    email = args.email.strip().lower()
+    try:
+        upgrade_to_head(engine)
+        with build_session_factory(engine)() as session, session.begin():
+            audit.bind_actor(session, CLI_ACTOR)
+            user_id = session.execute(select(User.id).where(User.email == email)).scalar_one_or_none()
+            if user_id is None:
+                raise CommandError(f"no user {email}")
+            had = mfa.reset(session, user_id)
+            ended = end_user_sessions(session, user_id)
+            audit.record(session, "mfa_reset", "user", user_id, actor=CLI_ACTOR, details={
+                "totp": had.totp, "passkeys": had.passkeys, "recovery_codes": had.recovery_left,
+                "sessions_ended": ended,
+            })
+    finally:
+        engine.dispose()
+    print(f"Second factors of {email} reset; {ended} session{'s' if ended != 1 else ''} ended.")
+    return 0
+
+
 def cmd_check(_args: argparse.Namespace) -> int:
     from admin_app.migrate import current_revision, head_revision
 
@@ -204,6 +271,10 @@ def cmd_check(_args: argparse.Namespace) -> int:
         print(f"Secret key:   generated, kept in {settings.dev_secret_path()}")
     else:
         print("Secret key:   set")
+    roles = ", ".join(settings.mfa_required_roles) or "no role"
+    keys = len(settings.mfa_encryption_keys)
+    print(f"Two-factor:   required for {roles}; secrets encrypted with "
+          + (f"MFA_ENCRYPTION_KEYS ({keys} key{'s' if keys != 1 else ''})" if keys else "a key from SECRET_KEY"))
     engine = _engine_for(settings)
     try:
         revision = current_revision(engine)
@@ -249,7 +320,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="migrate the database, create the first admin if there is none, and serve",
         description="Bring the schema to head, create the first admin when the database has "
         "no users (INITIAL_ADMIN_EMAIL / INITIAL_ADMIN_PASSWORD, or a random password "
-        "printed once), then serve the admin at /admin and the API at /api.",
+        "printed once), then serve the admin at /admin and the API at /api. A role in "
+        "MFA_REQUIRED_ROLES (default: admin) sets up two-factor sign-in at its first login.",
     )
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     serve.add_argument("--port", type=_port, default=8000, help="port (default 8000)")
@@ -299,6 +371,24 @@ def build_parser() -> argparse.ArgumentParser:
         "database is reachable and migrated. Exits 1 with one line on any problem.",
     )
     check.set_defaults(handler=cmd_check)
+
+    rotate = sub.add_parser(
+        "rotate-mfa-key", help="re-encrypt every authenticator secret under the first MFA key",
+        description="Key rotation for the stored TOTP secrets: put the new key first in "
+        "MFA_ENCRYPTION_KEYS and keep the old one after it (the old one may be the former "
+        "SECRET_KEY, which encrypts them when MFA_ENCRYPTION_KEYS is empty), run this, then "
+        "drop the old key. Exits 1 if a secret opens with none of the keys.",
+    )
+    rotate.set_defaults(handler=cmd_rotate_mfa_key)
+
+    reset = sub.add_parser(
+        "reset-second-factors", help="remove a user's second factors (a locked-out admin)",
+        description="Remove the authenticator app, passkeys and recovery codes of a user and end "
+        "their sessions (audited as the CLI). For the admin who lost both the phone and the "
+        "recovery codes; in the admin, another admin can do the same on the user's page.",
+    )
+    reset.add_argument("email", metavar="EMAIL")
+    reset.set_defaults(handler=cmd_reset_second_factors)
     return parser
 
 

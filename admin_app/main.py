@@ -92,11 +92,13 @@ def create_app(settings: Settings | None = None, resources: Registry | None = No
 
     from admin_app.api import audit as audit_api
     from admin_app.api import auth as auth_api
+    from admin_app.api import mfa as mfa_api
     from admin_app.api.resource_router import build_router
     from admin_app.health import router as health_router
 
     app.include_router(health_router)
     app.include_router(auth_api.router)
+    app.include_router(mfa_api.router)
     app.include_router(audit_api.router)
     for resource in registry:
         if resource.api is not None:
@@ -127,7 +129,7 @@ def create_app(settings: Settings | None = None, resources: Registry | None = No
     )
     app.add_middleware(
         CSRFMiddleware,
-        cookie_names=[auth_config.session_cookie, "admin_flash", "__Host-admin_flash"],
+        cookie_names=[auth_config.session_cookie, auth_config.pending_cookie, "admin_flash", "__Host-admin_flash"],
     )
     app.add_middleware(ErrorResponseMiddleware)
     app.add_middleware(

@@ -63,12 +63,45 @@ class Settings(BaseSettings):
     login_throttle_delay_seconds: float = Field(default=1.0, ge=0, le=30)
     trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
 
-    @field_validator("trusted_proxies", mode="before")
+    # Two-factor sign-in (auth/mfa.py): roles that must have a second factor, the keys that
+    # encrypt TOTP secrets (empty: derived from SECRET_KEY), how long a login may sit
+    # between password and code, the issuer an authenticator app shows, the passkey origin.
+    mfa_required_roles: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["admin"])
+    mfa_encryption_keys: Annotated[list[SecretStr], NoDecode] = Field(default_factory=list)
+    mfa_pending_minutes: int = Field(default=5, ge=1, le=30)
+    totp_issuer: str = Field(default="Task back-office", min_length=1, max_length=100)
+    webauthn_origin: str | None = None
+
+    @field_validator("trusted_proxies", "mfa_required_roles", "mfa_encryption_keys", mode="before")
     @classmethod
-    def _split_proxies(cls, value: object) -> object:
+    def _split_list(cls, value: object) -> object:
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
+
+    @field_validator("mfa_required_roles")
+    @classmethod
+    def _known_roles(cls, value: list[str]) -> list[str]:
+        from models import Role
+
+        known = {role.value for role in Role}
+        roles = [role.lower() for role in value]
+        unknown = [role for role in roles if role not in known]
+        if unknown:
+            raise ValueError(f"unknown role {unknown[0]!r} (roles: {', '.join(sorted(known))})")
+        return roles
+
+    @field_validator("webauthn_origin")
+    @classmethod
+    def _origin(cls, value: str | None) -> str | None:
+        from urllib.parse import urlsplit
+
+        if not value:
+            return None
+        parts = urlsplit(value.strip())
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.path not in ("", "/"):
+            raise ValueError("WEBAUTHN_ORIGIN must look like https://admin.example.com (no path)")
+        return f"{parts.scheme}://{parts.netloc}"
 
     @model_validator(mode="after")
     def _check_consistency(self) -> Settings:
@@ -80,7 +113,13 @@ class Settings(BaseSettings):
                 raise ValueError(
                     "APP_ENV=production needs a SECRET_KEY of at least 32 characters"
                 )
+            if any(len(k.get_secret_value()) < 32 for k in self.mfa_encryption_keys):
+                raise ValueError("APP_ENV=production needs MFA_ENCRYPTION_KEYS of at least 32 characters each")
         return self
+
+    def mfa_key_values(self) -> list[str]:
+        """The keys that encrypt TOTP secrets, the first for new ones; SECRET_KEY by default."""
+        return [k.get_secret_value() for k in self.mfa_encryption_keys] or [self.secret_key_value()]
 
     def secret_key_value(self) -> str:
         """The signing key; in development, one generated once and kept beside the database."""

@@ -61,7 +61,14 @@ class AdminAuthentication(AuthenticationBackend):
         email = str(form.get("username") or "")
         password = str(form.get("password") or "")
         next_url = safe_next(form.get("next"), self._index(request))
-        result = await self.authenticator.attempt(request, email, password)
+        result = await self.authenticator.attempt(request, email, password, pending=True)
+        if result.outcome in (LoginOutcome.second_factor, LoginOutcome.enrol):
+            # No session yet: a pending login, good for the second-factor page only.
+            name = "admin:login_enrol" if result.outcome is LoginOutcome.enrol else "admin:login_second_factor"
+            target = f"{request.url_for(name).path}?{urlencode({'next': next_url})}"
+            response = RedirectResponse(target, status_code=302)
+            response.set_cookie(value=result.pending_cookie, **self.authenticator.pending.cookie_options())
+            return response
         if result.outcome is LoginOutcome.busy:
             response = await self._login_page(
                 request, error=BUSY_MESSAGE, status_code=429, next_url=next_url, email=email

@@ -18,11 +18,22 @@ class AuthConfig:
     failure_window: timedelta = timedelta(minutes=15)
     throttle_delay: float = 1.0  # seconds a refused (throttled) login waits before its 429
     trusted_proxies: frozenset[str] = field(default_factory=frozenset)
+    mfa_required_roles: frozenset[str] = frozenset({"admin"})
+    mfa_keys: tuple[str, ...] = ()  # encrypt TOTP secrets; empty: secret_key
+    pending_lifetime: timedelta = timedelta(minutes=5)
+    totp_issuer: str = "Task back-office"
+    webauthn_origin: str | None = None  # None: the origin the request came to
 
     @property
     def session_cookie(self) -> str:
         """`__Host-` in production: Secure, path /, no Domain: no subdomain can plant it."""
         return f"__Host-{self.cookie_name}" if self.production else self.cookie_name
+
+    @property
+    def pending_cookie(self) -> str:
+        """The cookie of a login waiting for its second factor (never a session)."""
+        name = f"{self.cookie_name}_pending"
+        return f"__Host-{name}" if self.production else name
 
     @classmethod
     def from_settings(cls, settings) -> AuthConfig:  # noqa: ANN001
@@ -37,4 +48,9 @@ class AuthConfig:
             failure_window=timedelta(minutes=settings.login_window_minutes),
             throttle_delay=settings.login_throttle_delay_seconds,
             trusted_proxies=frozenset(settings.trusted_proxies),
+            mfa_required_roles=frozenset(settings.mfa_required_roles),
+            mfa_keys=tuple(settings.mfa_key_values()),
+            pending_lifetime=timedelta(minutes=settings.mfa_pending_minutes),
+            totp_issuer=settings.totp_issuer,
+            webauthn_origin=settings.webauthn_origin,
         )

@@ -17,6 +17,7 @@ class Principal:
     via: str  # "session" or "token"
     session_id: str | None = None  # hashed id of the current session, for "end my others"
     token_id: int | None = None
+    second_factor: str | None = None  # how the session's login passed it (totp, recovery, passkey)
 
     @property
     def label(self) -> str:

@@ -57,7 +57,10 @@ class SessionStore:
         }
 
     # rows -----------------------------------------------------------------
-    def create(self, db: Session, user_id: int, *, ip_address: str, user_agent: str) -> str:
+    def create(
+        self, db: Session, user_id: int, *, ip_address: str, user_agent: str,
+        second_factor: str | None = None,
+    ) -> str:
         """Add a new session row and return the raw id for the cookie."""
         raw = secrets.token_urlsafe(32)
         now = utcnow()
@@ -70,6 +73,7 @@ class SessionStore:
                 expires_at=now + self.config.absolute_lifetime,
                 ip_address=ip_address[:64],
                 user_agent=user_agent[:300],
+                second_factor=second_factor,
             )
         )
         return raw
@@ -89,7 +93,12 @@ class SessionStore:
             auth_session.expires_at <= now
             or auth_session.last_seen_at + self.config.idle_timeout <= now
         )
-        if expired or not user.is_active:
+        # A session that never passed a second factor does not count for a role that
+        # requires one (it predates the policy): that user logs in again, and enrols.
+        unverified = (
+            auth_session.second_factor is None and user.role in self.config.mfa_required_roles
+        )
+        if expired or not user.is_active or unverified:
             db.execute(delete(AuthSession).where(AuthSession.id == session_id))
             db.commit()
             return None
@@ -100,12 +109,17 @@ class SessionStore:
             db.commit()
         return Principal(
             user_id=user.id, email=user.email, full_name=user.full_name, role=Role(user.role),
-            via="session", session_id=session_id,
+            via="session", session_id=session_id, second_factor=auth_session.second_factor,
         )
 
     @staticmethod
     def end(db: Session, raw_id: str) -> None:
         db.execute(delete(AuthSession).where(AuthSession.id == hash_secret(raw_id)))
+
+
+def mark_second_factor(db: Session, session_id: str, method: str) -> None:
+    """Record that this session has now proved a second factor (it just set one up)."""
+    db.execute(update(AuthSession).where(AuthSession.id == session_id).values(second_factor=method))
 
 
 def end_user_sessions(db: Session, user_id: int, *, keep_session_id: str | None = None) -> int:

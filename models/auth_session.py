@@ -21,6 +21,8 @@ class AuthSession(SQLModel, table=True):
     expires_at: datetime = Field(sa_type=UTCDateTime, nullable=False, index=True)
     ip_address: str = Field(default="", max_length=64)
     user_agent: str = Field(default="", max_length=300)
+    # How the login behind it passed the second factor (totp, recovery, passkey), or None.
+    second_factor: str | None = Field(default=None, max_length=16)
 
 
 class AuthSessionPublic(SQLModel):
@@ -30,4 +32,5 @@ class AuthSessionPublic(SQLModel):
     expires_at: datetime
     ip_address: str
     user_agent: str
+    second_factor: str | None = None
     current: bool = False

@@ -25,11 +25,16 @@ TEST_SECRET = "test-secret-key-0123456789-abcdefghijklmnop"
 
 
 def make_settings(database_url: str, **overrides: object) -> Settings:
-    """Settings for tests: cheap Argon2, a fixed key, nothing read from a developer's .env."""
+    """Settings for tests: cheap Argon2, a fixed key, nothing read from a developer's .env.
+
+    No role requires a second factor here (the default requires it of admins): the tests of
+    two-factor sign-in turn the policy on themselves.
+    """
     values: dict[str, object] = {
         "database_url": database_url,
         "secret_key": TEST_SECRET,
         "login_throttle_delay_seconds": 0,
+        "mfa_required_roles": [],
         **FAST_ARGON2,
     }
     values.update(overrides)

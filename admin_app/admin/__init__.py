@@ -18,6 +18,7 @@ from admin_app.admin.account import AccountView
 from admin_app.admin.audit_view import AuditEntryAdmin
 from admin_app.admin.compat import accept_post_on_actions, order_actions, prepend_routes
 from admin_app.admin.dashboard import dashboard
+from admin_app.admin.mfa import SecondFactorPages
 from admin_app.admin.views import ResourceView, view_for
 from admin_app.db import build_session_factory
 from admin_app.resources import Registry
@@ -67,8 +68,10 @@ def build_admin(app: FastAPI, engine: Engine, authenticator: Authenticator, regi
             order_actions(view, [a.slug for a in view.resource.actions])
     accept_post_on_actions(admin)
     # Logout is a POST (GET shows a confirmation); our own scripts and styles.
+    # The login's second step, forced enrolment, passkey options, an admin's reset.
     prepend_routes(admin, [
         Mount("/assets", app=StaticFiles(directory=HERE / "static"), name="assets"),
         Route("/logout", endpoint=admin.logout, methods=["POST"], name="logout_post"),
+        *SecondFactorPages(admin).routes(),
     ])
     return admin

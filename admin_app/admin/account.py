@@ -1,4 +1,4 @@
-"""My account, for every role: my password, my sessions, my API tokens."""
+"""My account, for every role: my password, my second factors, my sessions, my API tokens."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from starlette.responses import RedirectResponse, Response
 
 from admin_app.admin.compat import admin_of
 from admin_app.admin.messages import StaffError, staff_errors
+from admin_app.admin.mfa import AccountSecondFactors, account_context
 from admin_app.services import users as user_service
 from admin_app.services.actor import Actor
 from admin_app.services.unit import unit_of_work
@@ -42,6 +43,7 @@ class AccountView(BaseView):
             "end-session": self._end_session,
             "create-token": self._create_token,
             "revoke-token": self._revoke_token,
+            **AccountSecondFactors(self).handlers(),
         }.get(do)
         if handler is None:
             return await self._page(request, principal, error=("", "Unknown request."), status_code=400)
@@ -56,12 +58,14 @@ class AccountView(BaseView):
 
     # --- the page ---------------------------------------------------------------------------
     def _load(self, principal: Principal) -> dict[str, Any]:
+        authenticator = admin_of(self).admin.state.authenticator
         with admin_of(self).session_maker() as db:
             user = user_service.get_user(db, principal.user_id)
             return {
                 "user": user,
                 "sessions": session_store.list_user_sessions(db, principal.user_id),
                 "tokens": token_store.list_tokens(db, principal.user_id),
+                **account_context(db, authenticator, user),
             }
 
     async def _page(
@@ -129,7 +133,12 @@ class AccountView(BaseView):
         except ValidationError as exc:
             raise StaffError(validation_message(exc)) from exc
 
+        mfa = request.app.state.authenticator.mfa
+
         def work(db):  # noqa: ANN001, ANN202
+            refusal = mfa.token_refusal(db, principal)
+            if refusal:
+                raise StaffError(refusal, 403)
             _token, raw = token_store.create_token(
                 db, principal.user_id, data.name, expires_in_days=data.expires_in_days
             )

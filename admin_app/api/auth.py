@@ -23,8 +23,11 @@ from auth import sessions as session_store
 from auth import tokens as token_store
 from auth.authenticator import (
     BUSY_MESSAGE,
+    ENROLMENT_NEEDED,
     INACTIVE_ACCOUNT,
+    INVALID_CODE,
     INVALID_CREDENTIALS,
+    SECOND_FACTOR_NEEDED,
     LoginOutcome,
     throttled_message,
 )
@@ -50,11 +53,18 @@ TokenId = Annotated[int, Path(ge=1, le=MAX_DB_ID, description="The token's id")]
 class LoginRequest(SQLModel):
     model_config = ConfigDict(
         extra="forbid",
-        json_schema_extra={"examples": [{"email": "admin@example.com", "password": "a long passphrase"}]},
+        json_schema_extra={"examples": [
+            {"email": "admin@example.com", "password": "a long passphrase", "code": "123456"}
+        ]},
     )  # type: ignore[assignment]
 
     email: str = Field(max_length=254)
     password: str = Field(max_length=4096)
+    code: str | None = Field(
+        default=None, max_length=64,
+        description="The authenticator app's current code, or a recovery code; required when "
+        "the account has two-factor sign-in",
+    )
 
 
 class PasswordChange(SQLModel):
@@ -73,7 +83,10 @@ ERRORS = error_responses(401, 403)
     summary="Log in and receive the session cookie",
     responses=error_responses(
         400, 401, 403, 413, 422, 429,
-        e401="Invalid email or password", e403="Account deactivated (or a cross-site request)",
+        e401="Invalid email or password; or the account has two-factor sign-in and `code` is "
+        "missing or wrong",
+        e403="Account deactivated, or its role requires two-factor sign-in and it has none yet "
+        "(set it up at /admin), or a cross-site request",
         e429="Too many failed logins, or too many logins waiting for a password check; "
         "see Retry-After",
     ),
@@ -81,7 +94,7 @@ ERRORS = error_responses(401, 403)
 async def login(
     body: LoginRequest, request: Request, response: Response, authenticator: AuthenticatorDep,
 ) -> UserPublic:
-    result = await authenticator.attempt(request, body.email, body.password)
+    result = await authenticator.attempt(request, body.email, body.password, code=body.code)
     if result.outcome is LoginOutcome.busy:
         raise HTTPException(
             status_code=status.HTTP_429_TOO_MANY_REQUESTS, detail=BUSY_MESSAGE,
@@ -95,6 +108,12 @@ async def login(
         )
     if result.outcome is LoginOutcome.inactive:
         raise HTTPException(status_code=status.HTTP_403_FORBIDDEN, detail=INACTIVE_ACCOUNT)
+    if result.outcome is LoginOutcome.enrol:
+        raise HTTPException(status_code=status.HTTP_403_FORBIDDEN, detail=ENROLMENT_NEEDED)
+    if result.outcome is LoginOutcome.second_factor:
+        raise HTTPException(status_code=status.HTTP_401_UNAUTHORIZED, detail=SECOND_FACTOR_NEEDED)
+    if result.outcome is LoginOutcome.bad_code:
+        raise HTTPException(status_code=status.HTTP_401_UNAUTHORIZED, detail=INVALID_CODE)
     if result.outcome is not LoginOutcome.ok:
         raise HTTPException(status_code=status.HTTP_401_UNAUTHORIZED, detail=INVALID_CREDENTIALS)
     response.set_cookie(value=result.session_cookie, **authenticator.sessions.cookie_options())
@@ -168,9 +187,18 @@ def my_tokens(principal: Account, db: SessionDep) -> list[ApiTokenPublic]:
 @router.post(
     "/tokens", status_code=201, response_model=ApiTokenCreated,
     summary="Create an API token (the secret is in this response only)",
-    responses=error_responses(400, 401, 403, 413, 422),
+    responses=error_responses(
+        400, 401, 403, 413, 422,
+        e403="A token cannot create tokens; a session must have passed the second factor "
+        "(or a cross-site request)",
+    ),
 )
-def create_token(body: ApiTokenCreate, principal: Account, db: SessionDep) -> ApiTokenCreated:
+def create_token(
+    body: ApiTokenCreate, principal: Account, db: SessionDep, authenticator: AuthenticatorDep,
+) -> ApiTokenCreated:
+    refusal = authenticator.mfa.token_refusal(db, principal)
+    if refusal:
+        raise HTTPException(status_code=status.HTTP_403_FORBIDDEN, detail=refusal)
     token, raw = token_store.create_token(
         db, principal.user_id, body.name, expires_in_days=body.expires_in_days
     )
