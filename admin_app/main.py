@@ -83,6 +83,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.passwords = passwords
     app.state.authenticator = authenticator
 
+    from fastapi.exceptions import RequestValidationError
+
+    from admin_app.validation import request_validation_error
+
+    app.add_exception_handler(RequestValidationError, request_validation_error)
+
     @app.exception_handler(ServiceError)
     async def service_error(_request: Request, exc: ServiceError) -> JSONResponse:
         return JSONResponse({"detail": exc.message}, status_code=exc.status_code)
