@@ -73,6 +73,9 @@ def build_admin(app: FastAPI, engine: Engine, authenticator: Authenticator) -> A
             if actions:
                 setattr(view, attr, dict(reversed(list(actions.items()))))
 
+    from admin_app.admin.routes import guard_routes
+
+    guard_routes(admin)
     routes = admin.admin.router.routes
     # SQLAdmin registers @action routes for GET only: GET asks, POST does (admin/bulk.py).
     for route in routes:

@@ -25,6 +25,7 @@ from starlette.responses import RedirectResponse, Response
 
 from admin_app.admin.messages import StaffError, staff_errors
 from admin_app.services.actor import Actor
+from models.common import MAX_DB_ID
 
 SELECTED, ALL_MATCHING = "selected", "all"
 MAX_PKS = 10_000
@@ -65,6 +66,8 @@ def parse_pks(raw: str | None) -> list[int]:
         return []
     try:
         pks = sorted({int(part) for part in raw.split(",") if part.strip()})
+        if pks and not 1 <= pks[0] <= pks[-1] <= MAX_DB_ID:  # no row has it; SQLite cannot bind it
+            raise ValueError(pks)
     except ValueError as exc:
         raise HTTPException(status.HTTP_400_BAD_REQUEST, "Invalid selection (pks).") from exc
     if len(pks) > MAX_PKS:
