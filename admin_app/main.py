@@ -129,6 +129,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(
         CSRFMiddleware,
         cookie_names=[auth_config.session_cookie, "admin_flash", "__Host-admin_flash"],
+        # The admin is for browsers, which send Origin with every POST: its login form is
+        # refused without one (login CSRF). Scripts log in at /api/auth/login with JSON.
+        browser_prefixes=("/admin",),
     )
     app.add_middleware(ErrorResponseMiddleware)
     app.add_middleware(

@@ -25,26 +25,31 @@ class CSRFMiddleware:
 
     A request passes when `Sec-Fetch-Site` is absent or `same-origin` and `Origin` (else
     `Referer`) names this host. A request carrying one of our cookies needs one of the two
-    headers; `Origin: null` never passes. Bearer-token requests carry no ambient authority
+    headers, and so does every write under `browser_prefixes` (the admin's pages, its login
+    form included: without that, another site could log a visitor in to an account of its
+    choosing); `Origin: null` never passes. Bearer-token requests carry no ambient authority
     and are exempt. GET never changes data, so it is never checked.
     """
 
-    def __init__(self, app: ASGIApp, *, cookie_names: Iterable[str]) -> None:
+    def __init__(
+        self, app: ASGIApp, *, cookie_names: Iterable[str], browser_prefixes: Iterable[str] = ()
+    ) -> None:
         self.app = app
         self.cookie_names = tuple(cookie_names)
+        self.browser_prefixes = tuple(browser_prefixes)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] in SAFE_METHODS:
             await self.app(scope, receive, send)
             return
         headers = Headers(scope=scope)
-        reason = self.refusal(headers)
+        reason = self.refusal(headers, scope["path"])
         if reason is not None:
             await _refuse(scope, send, 403, reason)
             return
         await self.app(scope, receive, send)
 
-    def refusal(self, headers: Headers) -> str | None:
+    def refusal(self, headers: Headers, path: str = "") -> str | None:
         if headers.get("authorization", "").lower().startswith("bearer "):
             return None
         host = headers.get("host", "").lower()
@@ -59,6 +64,8 @@ class CSRFMiddleware:
             return None if _same_host(referer, host) else "Cross-site request refused."
         cookies = headers.get("cookie", "")
         if any(f"{name}=" in cookies for name in self.cookie_names):
+            return "Request without Origin or Referer refused."
+        if self.browser_prefixes and path.startswith(self.browser_prefixes):
             return "Request without Origin or Referer refused."
         return None
 
