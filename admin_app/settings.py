@@ -74,6 +74,10 @@ class Settings(BaseSettings):
     def _check_consistency(self) -> Settings:
         if self.password_max_length < self.password_min_length:
             raise ValueError("PASSWORD_MAX_LENGTH must not be below PASSWORD_MIN_LENGTH")
+        if self.session_idle_timeout_minutes > self.session_absolute_lifetime_hours * 60:
+            raise ValueError(
+                "SESSION_IDLE_TIMEOUT_MINUTES must not exceed SESSION_ABSOLUTE_LIFETIME_HOURS x 60"
+            )
         if self.is_production:
             key = self.secret_key.get_secret_value() if self.secret_key else ""
             if len(key) < 32:
