@@ -129,7 +129,8 @@ def get_user(user_id: UserId, response: Response, db: SessionDep) -> UserPublic:
     response_model=UserPublic,
     summary="Change a user: role, active, name, email, password",
     description="A new password, a role change or deactivation ends that user's other "
-    "sessions. The last active admin cannot be demoted or deactivated (409). The version you "
+    "sessions; a new password or deactivation also revokes their API tokens (reactivating "
+    "brings none back). The last active admin cannot be demoted or deactivated (409). The version you "
     "read is required, as `If-Match` (the ETag from GET) or `version` in the body: a user "
     "changed since is refused (412 for If-Match, 409 for the body).",
     responses=error_responses(400, 401, 403, 404, 409, 412, 413, 422, 428),

@@ -121,8 +121,13 @@ def update_user(
     *,
     keep_session_id: str | None = None,
 ) -> User:
-    """Apply the fields sent; a new password, role or deactivation ends the user's other sessions."""
+    """Apply the fields sent; a new password, role or deactivation ends the user's other sessions.
+
+    A new password or a deactivation also revokes the user's API tokens: whoever knew the
+    old password, or had the account, may have made one. Reactivating brings none back.
+    """
     from auth.sessions import end_user_sessions
+    from auth.tokens import revoke_user_tokens
 
     values = changes.model_dump(exclude_unset=True)
     check_version(user, values.pop("version", None))
@@ -149,6 +154,8 @@ def update_user(
         user.hashed_password = passwords.hash(password)
     if password is not None or role_changed or deactivated:
         end_user_sessions(db, user.id, keep_session_id=keep_session_id)
+    if password is not None or deactivated:
+        revoke_user_tokens(db, user.id)
     try:
         flush_checking_version(db, user)
     except IntegrityError as exc:
