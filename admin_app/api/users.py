@@ -160,7 +160,8 @@ def update_user(
     "/{user_id}",
     status_code=204,
     summary="Delete a user",
-    description="Their tasks stay, unassigned. The last active admin cannot be deleted (409).",
+    description="Their tasks stay, unassigned. The last active admin cannot be deleted, and "
+    "nobody can delete their own account (409).",
     dependencies=_admin("delete"),
     responses=error_responses(401, 403, 404, 409, 422),
 )

@@ -87,6 +87,9 @@ def count_users(session: Session) -> int:
 
 
 LAST_ADMIN = "The last active admin cannot be removed, demoted or deactivated."
+# Deleting oneself ends one's own access with no way back and no second pair of eyes; the
+# audit trail would then name an actor who no longer exists. Another admin can do it.
+DELETE_SELF = "You cannot delete your own account; ask another admin to do it."
 
 
 def get_user(db: Session, user_id: int) -> User:
@@ -164,6 +167,11 @@ def update_user(
 
 
 def delete_user(db: Session, user: User) -> None:
+    """Delete a user, unless it is the last active admin or the one asking (both 409)."""
+    from admin_app.audit import actor_of
+
+    if actor_of(db).user_id == user.id:
+        raise Conflict(DELETE_SELF)
     if _is_active_admin(user):
         _guard_last_admin(db, user)
     db.delete(user)
