@@ -107,6 +107,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     from admin_app.admin import build_admin, inline_script_hashes
     from admin_app.failures import ErrorResponseMiddleware
+    from admin_app.hosts import AllowedHosts, AllowedHostsMiddleware
     from admin_app.middleware import (
         BodySizeLimitMiddleware,
         CSRFMiddleware,
@@ -134,6 +135,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         browser_prefixes=("/admin",),
     )
     app.add_middleware(ErrorResponseMiddleware)
+    # Before anything reads the Host (links, redirects, the CSRF check); probes are exempt.
+    app.add_middleware(
+        AllowedHostsMiddleware,
+        allowed=AllowedHosts(settings.effective_allowed_hosts),
+        exempt_paths=("/healthz", "/readyz"),
+    )
     app.add_middleware(
         SecurityHeadersMiddleware,
         csp=content_security_policy(inline_script_hashes()),

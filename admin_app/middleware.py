@@ -12,7 +12,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-async def _refuse(scope: Scope, send: Send, status: int, detail: str, extra: dict[str, str] | None = None) -> None:
+async def refuse(scope: Scope, send: Send, status: int, detail: str, extra: dict[str, str] | None = None) -> None:
     body = json.dumps({"detail": detail}).encode()
     headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
     headers += [(k.encode(), v.encode()) for k, v in (extra or {}).items()]
@@ -45,7 +45,7 @@ class CSRFMiddleware:
         headers = Headers(scope=scope)
         reason = self.refusal(headers, scope["path"])
         if reason is not None:
-            await _refuse(scope, send, 403, reason)
+            await refuse(scope, send, 403, reason)
             return
         await self.app(scope, receive, send)
 
@@ -99,7 +99,7 @@ class BodySizeLimitMiddleware:
         declared = Headers(scope=scope).get("content-length")
         message = f"Request body larger than {limit:,} bytes."
         if declared is not None and declared.isdigit() and int(declared) > limit:
-            await _refuse(scope, send, 413, message)
+            await refuse(scope, send, 413, message)
             return
         received = 0
         started = False
@@ -122,7 +122,7 @@ class BodySizeLimitMiddleware:
                 # 413 in place of whatever the app sends after the limit was hit.
                 if msg["type"] == "http.response.start" and not started:
                     started = True
-                    await _refuse(scope, send, 413, message)
+                    await refuse(scope, send, 413, message)
                 return
             if msg["type"] == "http.response.start":
                 started = True
@@ -132,7 +132,7 @@ class BodySizeLimitMiddleware:
             await self.app(scope, limited_receive, tracking_send)
         except BodyTooLarge:
             if not started:
-                await _refuse(scope, send, 413, message)
+                await refuse(scope, send, 413, message)
 
 
 class BodyTooLarge(Exception):

@@ -62,13 +62,23 @@ class Settings(BaseSettings):
     login_max_failures_per_address: int = Field(default=50, ge=1)
     login_throttle_delay_seconds: float = Field(default=1.0, ge=0, le=30)
     trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    # The host names clients reach the app by (admin_app/hosts.py). Empty: the local names
+    # in development; production requires it.
+    allowed_hosts: Annotated[list[str], NoDecode] = Field(default_factory=list)
 
-    @field_validator("trusted_proxies", mode="before")
+    @field_validator("trusted_proxies", "allowed_hosts", mode="before")
     @classmethod
-    def _split_proxies(cls, value: object) -> object:
+    def _split_list(cls, value: object) -> object:
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
+
+    @field_validator("allowed_hosts")
+    @classmethod
+    def _check_hosts(cls, value: list[str]) -> list[str]:
+        from admin_app.hosts import normalize_entry
+
+        return [normalize_entry(entry) for entry in value]
 
     @model_validator(mode="after")
     def _check_consistency(self) -> Settings:
@@ -84,7 +94,19 @@ class Settings(BaseSettings):
                 raise ValueError(
                     "APP_ENV=production needs a SECRET_KEY of at least 32 characters"
                 )
+            if not self.allowed_hosts:
+                raise ValueError(
+                    "APP_ENV=production needs ALLOWED_HOSTS: the host names clients use to "
+                    "reach the app, comma-separated (e.g. admin.example.com)"
+                )
         return self
+
+    @property
+    def effective_allowed_hosts(self) -> list[str]:
+        """ALLOWED_HOSTS, or in development when it is unset the local names (and TestClient's)."""
+        from admin_app.hosts import DEVELOPMENT_HOSTS
+
+        return self.allowed_hosts or list(DEVELOPMENT_HOSTS)
 
     def secret_key_value(self) -> str:
         """The signing key; in development, one generated once and kept beside the database."""

@@ -160,6 +160,7 @@ class Bench:
         env = self.server_env()
         # Production-like: production mode (Secure __Host- cookie, strong key), SQL echo off.
         ours_env = {**env, "APP_ENV": "production", "SECRET_KEY": secrets.token_urlsafe(48), "DB_ECHO": "false",
+                    "ALLOWED_HOSTS": "127.0.0.1",  # what the load generators connect to
                     # The same pool as the seed tutorial's engine (bench/tutorial_app.py): with the
                     # default 5 + 10, 16 connections keep opening and closing overflow connections.
                     "DB_POOL_SIZE": "10", "DB_MAX_OVERFLOW": "20", "DB_POOL_TIMEOUT": "30"}
