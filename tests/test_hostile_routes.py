@@ -3,8 +3,10 @@
 The routes are read from the app itself (its router, the included API routers, and the
 routes of the mounted admin), so a route added tomorrow is scanned without anyone
 listing it here. Each path parameter is filled with values a parser may choke on, each
-request is sent as an admin, a viewer and anonymously, and the list-like query parameters
-are fed junk. A clean 4xx (or a 2xx/3xx) is fine; a 5xx is a finding.
+request is sent as an admin, a viewer and anonymously, the list-like query parameters
+are fed junk, writes get junk forms, and every form a page shows is submitted with each
+of its fields in turn set to a hostile value. A clean 4xx (or a 2xx/3xx) is fine; a 5xx
+is a finding.
 """
 
 from __future__ import annotations
@@ -12,7 +14,9 @@ from __future__ import annotations
 import re
 import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from urllib.parse import urljoin, urlsplit
 
 import pytest
 from fastapi.testclient import TestClient
@@ -21,6 +25,7 @@ from starlette.routing import Mount
 from admin_app.main import create_app
 from admin_app.services.actor import CLI_ACTOR
 from admin_app.services.tasks import create_task
+from auth.tokens import create_token
 from models import Role, TaskCreate
 from tests.conftest import make_settings
 from tests.factories import ORIGIN, make_user
@@ -45,7 +50,10 @@ HOSTILE_QUERIES = [
     {"limit": "abc"}, {"limit": "99999999999999999999"}, {"cursor": "\x00"}, {"cursor": "e30"},
     {"q": "\x00"}, {"next": "//evil.example"}, {"name": "\x00"}, {"term": "\x00"},
 ]
+# What each field of a form a page shows is set to, one field at a time.
+HOSTILE_FIELDS = ["abc", "-1", "99999999999999999999", "\x00", "a" * 5000, "NaN"]
 ACTORS = ("admin", "viewer", "anonymous")
+LOGOUTS = {"POST /admin/logout", "POST /api/auth/logout"}
 # Path parameters that name a thing from a fixed set: the real names are tried as well,
 # so that the other parameters of the route are reached.
 KNOWN_VALUES = {
@@ -146,6 +154,55 @@ def _requests(case: RouteCase) -> Iterator[tuple[str, dict[str, str] | None]]:
             yield first, form
 
 
+@dataclass
+class Form:
+    action: str
+    method: str
+    fields: dict[str, str] = field(default_factory=dict)
+
+
+class _Forms(HTMLParser):
+    """The forms of a page: action, method, and each named field with its value."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.forms: list[Form] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = {k: v or "" for k, v in attrs}
+        if tag == "form":
+            self.forms.append(Form(values.get("action", ""), values.get("method", "get").upper()))
+        elif tag in ("input", "select", "textarea") and self.forms and values.get("name"):
+            if values.get("type") in ("submit", "button", "file"):
+                return
+            self.forms[-1].fields.setdefault(values["name"], values.get("value", ""))
+
+
+def page_forms(page_url: str, html: str) -> list[Form]:
+    parser = _Forms()
+    parser.feed(html)
+    forms = []
+    for form in parser.forms:
+        target = urljoin(page_url, form.action or page_url)
+        if urlsplit(target).netloc not in ("", "testserver"):
+            continue
+        form.action = urlsplit(target)._replace(scheme="", netloc="").geturl()
+        if not any(form.action.startswith(path) for path in ("/admin/logout", "/api/auth/logout")):
+            forms.append(form)
+    return forms
+
+
+def _form_submissions(client: TestClient, url: str) -> Iterator[tuple[str, str, dict[str, str]]]:
+    """Each form the page at `url` shows, each field in turn set to each hostile value."""
+    response = client.get(url)
+    if response.status_code != 200 or "html" not in response.headers.get("content-type", ""):
+        return
+    for form in page_forms("http://testserver" + url, response.text):
+        for name in form.fields:
+            for value in HOSTILE_FIELDS:
+                yield form.method, form.action, {**form.fields, name: value}
+
+
 def _quote(value: str) -> str:
     from urllib.parse import quote
 
@@ -177,6 +234,9 @@ def actors(app) -> dict[str, TestClient]:  # noqa: ANN001
             role = Role.admin if name == "admin" else Role.viewer
             user_id = make_user(app, f"{name}@example.com", role)
             client.cookies.set(app.state.settings.session_cookie_name, session_cookie(app, user_id))
+            with app.state.session_factory() as db:  # so that the account page has a revoke form
+                create_token(db, user_id, "spare")
+                db.commit()
         clients[name] = client
     yield clients
     for client in clients.values():
@@ -192,4 +252,18 @@ def test_no_route_answers_hostile_parameters_with_a_server_error(actors, case: R
             if response.status_code >= 500:
                 sent = f" form {str(form)[:60]}" if form else ""
                 failures.append(f"{name}: {case.method} {url[:120]}{sent} -> {response.status_code}")
+    if case.method == "GET":  # the forms this page shows, as an admin sees them, filled in badly
+        first = case.fill({name: KNOWN_VALUES.get(name, ["1"])[0] for name in case.params})
+        for method, action, form in _form_submissions(actors["admin"], first):
+            for name in ACTORS:
+                response = actors[name].request(
+                    method, action, headers=ORIGIN,
+                    **({"params": form} if method == "GET" else {"data": form}),
+                )
+                if response.status_code >= 500:
+                    failures.append(f"{name}: form on {first} -> {method} {action} {str(form)[:100]} "
+                                    f"-> {response.status_code}")
     assert not failures, "\n".join(failures[:40]) + f"\n({len(failures)} in all)"
+    if str(case) not in LOGOUTS:  # the scan ran logged in all along, not as anonymous
+        for name in ("admin", "viewer"):
+            assert actors[name].get("/api/auth/me").status_code == 200, f"{name} was logged out"

@@ -33,6 +33,7 @@ from admin_app.errors import RowErrors
 from admin_app.services import tasks as task_service
 from admin_app.services.actor import Actor
 from models import Task, TaskUpdate, User
+from models.common import parse_db_id
 
 if TYPE_CHECKING:
     from admin_app.admin.views import TaskAdmin
@@ -126,6 +127,8 @@ async def list_edit_page(view: TaskAdmin, request: Request) -> Response:
     form = await request.form(max_fields=8 * max(view.page_size_options) + 10)
     try:
         ids = [int(v) for v in form.getlist("row")]
+        if any(parse_db_id(i) is None for i in ids):  # no row has it; SQLite cannot bind it
+            raise ValueError(ids)
     except ValueError as exc:
         raise HTTPException(status.HTTP_400_BAD_REQUEST, "Invalid row id.") from exc
     if not ids:
@@ -135,7 +138,7 @@ async def list_edit_page(view: TaskAdmin, request: Request) -> Response:
     factory = view.session_maker
     tasks = await anyio.to_thread.run_sync(_tasks, factory, ids)
     submitted = {task_id: _submitted(form, task_id) for task_id in ids}
-    wanted = {int(v["assignee"]) for v in submitted.values() if v["assignee"].isdigit()}
+    wanted = {i for v in submitted.values() if (i := parse_db_id(v["assignee"])) is not None}
     emails = await anyio.to_thread.run_sync(_emails, factory, wanted)
 
     rows: list[EditRow] = []

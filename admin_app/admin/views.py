@@ -48,6 +48,7 @@ from admin_app.services.actor import Actor
 from admin_app.services.search import contains_text
 from admin_app.services.tasks import filter_conditions
 from models import Role, Task, TaskCreate, TaskUpdate, User
+from models.common import parse_db_id
 from models.task_filter import TaskFilter
 
 
@@ -373,7 +374,8 @@ class TaskAdmin(ServiceBackedView, model=Task):
                 raise StaffError("Priority: choose a number from 1 to 5.")
             return int(raw), raw
         if action.ask == "assignee":
-            user = db.get(User, int(raw)) if raw.isdigit() else None
+            user_id = parse_db_id(raw)
+            user = db.get(User, user_id) if user_id is not None else None
             if user is None:
                 raise StaffError("Assignee: choose a user.")
             return user.id, user.email
@@ -472,9 +474,10 @@ def _assignee_id(value: Any) -> int | None:
         return None
     if isinstance(value, User):
         return value.id
-    if isinstance(value, int) or (isinstance(value, str) and value.isdigit()):
-        return int(value)
-    raise InvalidInput("assignee: not a valid choice")
+    assignee_id = parse_db_id(value)
+    if assignee_id is None:
+        raise InvalidInput("assignee: not a valid choice")
+    return assignee_id
 
 
 # --- users ---------------------------------------------------------------------------------

@@ -65,3 +65,41 @@ def test_a_control_character_in_a_query_is_a_400(admin, query: str) -> None:  # 
         response = admin.get(f"{path}?{query}")
         assert response.status_code == 400, path
         assert "control character" in response.text
+
+
+# Found by the route scan's forms (tests/test_hostile_routes.py): ids no column can hold
+# reached SQLite's driver (OverflowError, 500), a NUL reached PostgreSQL (500).
+HUGE = "99999999999999999999"
+
+
+def test_list_edit_with_an_id_no_column_can_hold_is_a_400(editor, add_tasks) -> None:  # noqa: ANN001
+    [task_id] = add_tasks(1)
+    base = {"row": str(task_id), f"version-{task_id}": "1", f"status-{task_id}": "pending",
+            f"priority-{task_id}": "1", f"assignee-{task_id}": "", f"due_date-{task_id}": ""}
+    assert editor.post("/admin/task/list-edit", data={**base, "row": HUGE}, headers=ORIGIN).status_code == 400
+    response = editor.post("/admin/task/list-edit", data={**base, f"assignee-{task_id}": HUGE}, headers=ORIGIN)
+    assert response.status_code == 400 and "Assignee" in response.text
+
+
+def test_bulk_assign_to_an_id_no_column_can_hold_is_a_400(editor, add_tasks) -> None:  # noqa: ANN001
+    [task_id] = add_tasks(1)
+    form = {"pks": str(task_id), "scope": "selected", "value": HUGE}
+    response = editor.post("/admin/task/action/assign", data=form, headers=ORIGIN)
+    assert response.status_code == 400 and "Assignee: choose a user" in response.text
+
+
+def test_a_task_form_with_an_assignee_no_column_can_hold_is_refused(editor, add_tasks) -> None:  # noqa: ANN001
+    response = editor.post("/admin/task/create", headers=ORIGIN, data={
+        "title": "x", "status": "pending", "priority": "1", "assignee": HUGE,
+    })
+    assert response.status_code == 400
+
+
+@pytest.mark.parametrize(("do", "field", "value"), [
+    ("revoke-token", "token_id", HUGE), ("revoke-token", "token_id", "abc"),
+    ("end-session", "session_id", "\x00"), ("end-session", "session_id", "a" * 5000),
+])
+def test_the_account_page_with_an_id_that_names_nothing_is_a_404(viewer, do: str, field: str, value: str) -> None:  # noqa: ANN001
+    response = viewer.post("/admin/account", data={"do": do, field: value}, headers=ORIGIN)
+    assert response.status_code == 404
+    assert viewer.get("/admin/account").status_code == 200  # still logged in
