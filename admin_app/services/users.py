@@ -170,10 +170,10 @@ def delete_user(db: Session, user: User) -> None:
     """Delete a user, unless it is the last active admin or the one asking (both 409)."""
     from admin_app.audit import actor_of
 
-    if actor_of(db).user_id == user.id:
-        raise Conflict(DELETE_SELF)
     if _is_active_admin(user):
         _guard_last_admin(db, user)
+    if actor_of(db).user_id == user.id:
+        raise Conflict(DELETE_SELF)
     db.delete(user)
     db.flush()
 
