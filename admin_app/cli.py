@@ -86,7 +86,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
             )
         else:
             print(f"First admin account created: {first.email}", flush=True)
-    print(f"Admin: http://{args.host}:{args.port}/admin", flush=True)
+    print(f"Admin: http://{_url_host(args.host)}:{args.port}/admin", flush=True)
+    hint = _allowed_hosts_hint(settings, args.host)
+    if hint:
+        print(hint, flush=True)
     # uvicorn shuts down gracefully on SIGTERM/SIGINT, then re-raises the signal; a no-op
     # handler there lets `serve` exit 0 after a clean shutdown instead of dying by signal.
     signal.signal(signal.SIGTERM, lambda *_: None)
@@ -103,6 +106,27 @@ def cmd_serve(args: argparse.Namespace) -> int:
         log_config=_log_config(),
     )
     return 0
+
+
+LOCAL_BINDS = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
+def _url_host(host: str) -> str:
+    """The host to print in the admin's URL: a wildcard bind is reached as 127.0.0.1."""
+    if host in ("0.0.0.0", "::", ""):
+        return "127.0.0.1"
+    return f"[{host}]" if ":" in host else host
+
+
+def _allowed_hosts_hint(settings, bind: str) -> str | None:  # noqa: ANN001
+    """What to set when the app is reachable from elsewhere but answers only local names."""
+    if settings.allowed_hosts or bind in LOCAL_BINDS:
+        return None
+    names = ", ".join(settings.effective_allowed_hosts)
+    return (
+        f"Note: only requests for {names} are answered (others get 400). Set ALLOWED_HOSTS "
+        "to the names or addresses clients use, e.g. ALLOWED_HOSTS=admin.example.com,192.0.2.10"
+    )
 
 
 def _log_config() -> dict:
@@ -267,6 +291,8 @@ def cmd_check(_args: argparse.Namespace) -> int:
     settings = _settings()
     print(f"Environment:  {settings.app_env.value}")
     print(f"Database:     {_database_label(settings)}")
+    hosts = ", ".join(settings.effective_allowed_hosts)
+    print(f"Hosts:        {hosts}" + ("" if settings.allowed_hosts else " (development default)"))
     if settings.secret_key is None:
         print(f"Secret key:   generated, kept in {settings.dev_secret_path()}")
     else:
@@ -323,7 +349,12 @@ def build_parser() -> argparse.ArgumentParser:
         "printed once), then serve the admin at /admin and the API at /api. A role in "
         "MFA_REQUIRED_ROLES (default: admin) sets up two-factor sign-in at its first login.",
     )
-    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    serve.add_argument(
+        "--host", default="127.0.0.1",
+        help="address to bind (default 127.0.0.1). Requests are answered only for the host "
+        "names in ALLOWED_HOSTS (default in development: localhost, 127.0.0.1, ::1): with "
+        "--host 0.0.0.0, set ALLOWED_HOSTS to the names or addresses clients use",
+    )
     serve.add_argument("--port", type=_port, default=8000, help="port (default 8000)")
     serve.add_argument(
         "--workers", type=_positive, default=1, help="worker processes (default 1)"

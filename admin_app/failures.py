@@ -127,7 +127,7 @@ class ErrorResponseMiddleware:
 
     async def _respond(self, scope: Scope, send: Send, failure: Failure, rid: str) -> None:
         if scope["path"].startswith(self.html_prefix):
-            body, content_type = _page(failure, rid), b"text/html; charset=utf-8"
+            body, content_type = error_page(failure, rid), b"text/html; charset=utf-8"
         else:
             payload: dict[str, str] = {"detail": failure.detail}
             if failure.status >= 500:
@@ -140,7 +140,7 @@ class ErrorResponseMiddleware:
         await send({"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else body})
 
 
-def _page(failure: Failure, rid: str) -> bytes:
+def error_page(failure: Failure, rid: str) -> bytes:
     """A page that needs nothing: no template, no database, no script, no stack."""
     title = html.escape(failure.title)
     reference = (

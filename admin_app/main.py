@@ -86,6 +86,12 @@ def create_app(settings: Settings | None = None, resources: Registry | None = No
     app.state.authenticator = authenticator
     app.state.resources = registry
 
+    from fastapi.exceptions import RequestValidationError
+
+    from admin_app.validation import request_validation_error
+
+    app.add_exception_handler(RequestValidationError, request_validation_error)
+
     @app.exception_handler(ServiceError)
     async def service_error(_request: Request, exc: ServiceError) -> JSONResponse:
         return JSONResponse({"detail": exc.message}, status_code=exc.status_code)
@@ -107,6 +113,7 @@ def create_app(settings: Settings | None = None, resources: Registry | None = No
     from admin_app.admin import build_admin
     from admin_app.admin.compat import inline_script_hashes
     from admin_app.failures import ErrorResponseMiddleware
+    from admin_app.hosts import AllowedHosts, AllowedHostsMiddleware
     from admin_app.middleware import (
         BodySizeLimitMiddleware,
         CSRFMiddleware,
@@ -130,8 +137,17 @@ def create_app(settings: Settings | None = None, resources: Registry | None = No
     app.add_middleware(
         CSRFMiddleware,
         cookie_names=[auth_config.session_cookie, auth_config.pending_cookie, "admin_flash", "__Host-admin_flash"],
+        # The admin is for browsers, which send Origin with every POST: its login form is
+        # refused without one (login CSRF). Scripts log in at /api/auth/login with JSON.
+        browser_prefixes=("/admin",),
     )
     app.add_middleware(ErrorResponseMiddleware)
+    # Before anything reads the Host (links, redirects, the CSRF check); probes are exempt.
+    app.add_middleware(
+        AllowedHostsMiddleware,
+        allowed=AllowedHosts(settings.effective_allowed_hosts),
+        exempt_paths=("/healthz", "/readyz"),
+    )
     app.add_middleware(
         SecurityHeadersMiddleware,
         csp=content_security_policy(inline_script_hashes()),

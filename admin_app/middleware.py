@@ -6,13 +6,14 @@ import json
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
+import anyio
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-async def _refuse(scope: Scope, send: Send, status: int, detail: str, extra: dict[str, str] | None = None) -> None:
+async def refuse(scope: Scope, send: Send, status: int, detail: str, extra: dict[str, str] | None = None) -> None:
     body = json.dumps({"detail": detail}).encode()
     headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
     headers += [(k.encode(), v.encode()) for k, v in (extra or {}).items()]
@@ -25,26 +26,31 @@ class CSRFMiddleware:
 
     A request passes when `Sec-Fetch-Site` is absent or `same-origin` and `Origin` (else
     `Referer`) names this host. A request carrying one of our cookies needs one of the two
-    headers; `Origin: null` never passes. Bearer-token requests carry no ambient authority
+    headers, and so does every write under `browser_prefixes` (the admin's pages, its login
+    form included: without that, another site could log a visitor in to an account of its
+    choosing); `Origin: null` never passes. Bearer-token requests carry no ambient authority
     and are exempt. GET never changes data, so it is never checked.
     """
 
-    def __init__(self, app: ASGIApp, *, cookie_names: Iterable[str]) -> None:
+    def __init__(
+        self, app: ASGIApp, *, cookie_names: Iterable[str], browser_prefixes: Iterable[str] = ()
+    ) -> None:
         self.app = app
         self.cookie_names = tuple(cookie_names)
+        self.browser_prefixes = tuple(browser_prefixes)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] in SAFE_METHODS:
             await self.app(scope, receive, send)
             return
         headers = Headers(scope=scope)
-        reason = self.refusal(headers)
+        reason = self.refusal(headers, scope["path"])
         if reason is not None:
-            await _refuse(scope, send, 403, reason)
+            await refuse(scope, send, 403, reason)
             return
         await self.app(scope, receive, send)
 
-    def refusal(self, headers: Headers) -> str | None:
+    def refusal(self, headers: Headers, path: str = "") -> str | None:
         if headers.get("authorization", "").lower().startswith("bearer "):
             return None
         host = headers.get("host", "").lower()
@@ -60,6 +66,8 @@ class CSRFMiddleware:
         cookies = headers.get("cookie", "")
         if any(f"{name}=" in cookies for name in self.cookie_names):
             return "Request without Origin or Referer refused."
+        if self.browser_prefixes and path.startswith(self.browser_prefixes):
+            return "Request without Origin or Referer refused."
         return None
 
 
@@ -70,8 +78,23 @@ def _same_host(url: str, host: str) -> bool:
     return bool(parts.scheme in ("http", "https") and parts.netloc and parts.netloc.lower() == host)
 
 
+# What a refused body may still send, read and dropped, so that the client gets to read
+# the 413: a server that closes a socket with unread data makes the kernel send a reset,
+# which can destroy the answer before the client reads it (seen with Connection: close,
+# i.e. urllib and other plain clients). Beyond this much, or this long, the connection
+# is closed anyway.
+DRAIN_MAX_BYTES = 64 * 1024 * 1024
+DRAIN_MAX_SECONDS = 10.0
+
+
 class BodySizeLimitMiddleware:
-    """413 for request bodies over the limit, declared or streamed; bigger limits per path prefix."""
+    """413 for request bodies over the limit, declared or streamed; bigger limits per path prefix.
+
+    A declared Content-Length over the limit is answered before any of the body is read; a
+    streamed body when it passes the limit. Either way the 413 is sent at once and the rest
+    of the body is then read and dropped (bounded) before the response ends, so the client
+    reads the 413 instead of a reset connection.
+    """
 
     def __init__(self, app: ASGIApp, *, limit: int, overrides: dict[str, int] | None = None) -> None:
         self.app = app
@@ -92,17 +115,19 @@ class BodySizeLimitMiddleware:
         declared = Headers(scope=scope).get("content-length")
         message = f"Request body larger than {limit:,} bytes."
         if declared is not None and declared.isdigit() and int(declared) > limit:
-            await _refuse(scope, send, 413, message)
+            await refuse_body(scope, receive, send, message, body_complete=False)
             return
         received = 0
         started = False
         exceeded = False
+        complete = False
 
         async def limited_receive() -> Message:
-            nonlocal received, exceeded
+            nonlocal received, exceeded, complete
             msg = await receive()
             if msg["type"] == "http.request":
                 received += len(msg.get("body", b""))
+                complete = not msg.get("more_body", False)
                 if received > limit:
                     exceeded = True
                     raise BodyTooLarge(message)
@@ -110,12 +135,9 @@ class BodySizeLimitMiddleware:
 
         async def tracking_send(msg: Message) -> None:
             nonlocal started
-            if exceeded:
-                # FastAPI turns any error while reading a body into its own 400: answer the
-                # 413 in place of whatever the app sends after the limit was hit.
-                if msg["type"] == "http.response.start" and not started:
-                    started = True
-                    await _refuse(scope, send, 413, message)
+            if exceeded and not started:
+                # FastAPI turns any error while reading a body into its own 400, SQLAdmin's
+                # error middleware into its 413: whatever the app answers now, ours replaces it.
                 return
             if msg["type"] == "http.response.start":
                 started = True
@@ -123,9 +145,37 @@ class BodySizeLimitMiddleware:
 
         try:
             await self.app(scope, limited_receive, tracking_send)
-        except BodyTooLarge:
-            if not started:
-                await _refuse(scope, send, 413, message)
+        except Exception:
+            if not exceeded:
+                raise
+        if exceeded and not started:
+            await refuse_body(scope, receive, send, message, body_complete=complete)
+
+
+async def refuse_body(scope: Scope, receive: Receive, send: Send, detail: str, *, body_complete: bool) -> None:
+    """Send the 413 now, then read and drop what the client still sends, then end the response."""
+    payload = json.dumps({"detail": detail}).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())]
+    # A client waiting for "100 Continue" has not sent the body and will not: nothing to
+    # drain, and the connection cannot be reused (the server expects the body next).
+    waiting = "100-continue" in Headers(scope=scope).get("expect", "").lower()
+    if waiting:
+        headers.append((b"connection", b"close"))
+    await send({"type": "http.response.start", "status": 413, "headers": headers})
+    if waiting or body_complete:
+        await send({"type": "http.response.body", "body": payload})
+        return
+    await send({"type": "http.response.body", "body": payload, "more_body": True})
+    drained = 0
+    with anyio.move_on_after(DRAIN_MAX_SECONDS):
+        while drained <= DRAIN_MAX_BYTES:
+            msg = await receive()
+            if msg["type"] != "http.request":
+                break  # the client is gone
+            drained += len(msg.get("body", b""))
+            if not msg.get("more_body", False):
+                break
+    await send({"type": "http.response.body", "body": b""})
 
 
 class BodyTooLarge(Exception):

@@ -62,6 +62,9 @@ class Settings(BaseSettings):
     login_max_failures_per_address: int = Field(default=50, ge=1)
     login_throttle_delay_seconds: float = Field(default=1.0, ge=0, le=30)
     trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    # The host names clients reach the app by (admin_app/hosts.py). Empty: the local names
+    # in development; production requires it.
+    allowed_hosts: Annotated[list[str], NoDecode] = Field(default_factory=list)
 
     # Two-factor sign-in (auth/mfa.py): roles that must have a second factor, the keys that
     # encrypt TOTP secrets (empty: derived from SECRET_KEY), how long a login may sit
@@ -72,7 +75,7 @@ class Settings(BaseSettings):
     totp_issuer: str = Field(default="Task back-office", min_length=1, max_length=100)
     webauthn_origin: str | None = None
 
-    @field_validator("trusted_proxies", "mfa_required_roles", "mfa_encryption_keys", mode="before")
+    @field_validator("trusted_proxies", "allowed_hosts", "mfa_required_roles", "mfa_encryption_keys", mode="before")
     @classmethod
     def _split_list(cls, value: object) -> object:
         if isinstance(value, str):
@@ -103,10 +106,21 @@ class Settings(BaseSettings):
             raise ValueError("WEBAUTHN_ORIGIN must look like https://admin.example.com (no path)")
         return f"{parts.scheme}://{parts.netloc}"
 
+    @field_validator("allowed_hosts")
+    @classmethod
+    def _check_hosts(cls, value: list[str]) -> list[str]:
+        from admin_app.hosts import normalize_entry
+
+        return [normalize_entry(entry) for entry in value]
+
     @model_validator(mode="after")
     def _check_consistency(self) -> Settings:
         if self.password_max_length < self.password_min_length:
             raise ValueError("PASSWORD_MAX_LENGTH must not be below PASSWORD_MIN_LENGTH")
+        if self.session_idle_timeout_minutes > self.session_absolute_lifetime_hours * 60:
+            raise ValueError(
+                "SESSION_IDLE_TIMEOUT_MINUTES must not exceed SESSION_ABSOLUTE_LIFETIME_HOURS x 60"
+            )
         if self.is_production:
             key = self.secret_key.get_secret_value() if self.secret_key else ""
             if len(key) < 32:
@@ -115,11 +129,23 @@ class Settings(BaseSettings):
                 )
             if any(len(k.get_secret_value()) < 32 for k in self.mfa_encryption_keys):
                 raise ValueError("APP_ENV=production needs MFA_ENCRYPTION_KEYS of at least 32 characters each")
+            if not self.allowed_hosts:
+                raise ValueError(
+                    "APP_ENV=production needs ALLOWED_HOSTS: the host names clients use to "
+                    "reach the app, comma-separated (e.g. admin.example.com)"
+                )
         return self
 
     def mfa_key_values(self) -> list[str]:
         """The keys that encrypt TOTP secrets, the first for new ones; SECRET_KEY by default."""
         return [k.get_secret_value() for k in self.mfa_encryption_keys] or [self.secret_key_value()]
+
+    @property
+    def effective_allowed_hosts(self) -> list[str]:
+        """ALLOWED_HOSTS, or in development when it is unset the local names (and TestClient's)."""
+        from admin_app.hosts import DEVELOPMENT_HOSTS
+
+        return self.allowed_hosts or list(DEVELOPMENT_HOSTS)
 
     def secret_key_value(self) -> str:
         """The signing key; in development, one generated once and kept beside the database."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
@@ -15,9 +16,12 @@ from auth.principal import Principal
 from models import AuthSession, Role, User
 from models.common import utcnow
 
-# Writing last_seen_at on every request would make every read a write; a minute is
-# far below any idle timeout.
+# How often a token's last use is written (informational: it ends nothing).
 TOUCH_INTERVAL = timedelta(seconds=60)
+# A session's last use decides when it ends, so it is written whenever it is a second or
+# more old: the idle timeout holds to the second (a request every 20 s writes each time),
+# and a burst of requests on one session writes at most once a second.
+SESSION_TOUCH_INTERVAL = timedelta(seconds=1)
 
 
 def hash_secret(raw: str) -> str:
@@ -27,8 +31,9 @@ def hash_secret(raw: str) -> str:
 class SessionStore:
     """Creates, resolves and ends login sessions; the caller owns the transaction."""
 
-    def __init__(self, config: AuthConfig) -> None:
+    def __init__(self, config: AuthConfig, clock: Callable[[], datetime] = utcnow) -> None:
         self.config = config
+        self.clock = clock  # what "now" is for lifetimes; tests set their own
         self._signer = URLSafeTimedSerializer(config.secret_key, salt="admin-session")
 
     # cookie ---------------------------------------------------------------
@@ -63,7 +68,7 @@ class SessionStore:
     ) -> str:
         """Add a new session row and return the raw id for the cookie."""
         raw = secrets.token_urlsafe(32)
-        now = utcnow()
+        now = self.clock()
         db.add(
             AuthSession(
                 id=hash_secret(raw),
@@ -88,7 +93,7 @@ class SessionStore:
         if row is None:
             return None
         auth_session, user = row
-        now = utcnow()
+        now = self.clock()
         expired = (
             auth_session.expires_at <= now
             or auth_session.last_seen_at + self.config.idle_timeout <= now
@@ -102,9 +107,12 @@ class SessionStore:
             db.execute(delete(AuthSession).where(AuthSession.id == session_id))
             db.commit()
             return None
-        if now - auth_session.last_seen_at >= TOUCH_INTERVAL:
+        if now - auth_session.last_seen_at >= SESSION_TOUCH_INTERVAL:
             db.execute(
-                update(AuthSession).where(AuthSession.id == session_id).values(last_seen_at=now)
+                update(AuthSession)
+                # never backwards, when concurrent requests of one session race
+                .where(AuthSession.id == session_id, AuthSession.last_seen_at < now)
+                .values(last_seen_at=now)
             )
             db.commit()
         return Principal(

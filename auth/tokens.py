@@ -79,3 +79,14 @@ def revoke_token(db: Session, token_id: int, *, user_id: int | None = None) -> A
     if token.revoked_at is None:
         token.revoked_at = utcnow()
     return token
+
+
+def revoke_user_tokens(db: Session, user_id: int) -> int:
+    """Revoke every live token of a user (through the ORM, so each one is audited); how many."""
+    now = utcnow()
+    live = db.execute(
+        select(ApiToken).where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None))
+    ).scalars().all()
+    for token in live:
+        token.revoked_at = now
+    return len(live)

@@ -162,6 +162,7 @@ class Bench:
         ours_env = {**env, "APP_ENV": "production", "SECRET_KEY": secrets.token_urlsafe(48), "DB_ECHO": "false",
                     # The harness logs in with a password alone (its admin has no second factor).
                     "MFA_REQUIRED_ROLES": "",
+                    "ALLOWED_HOSTS": "127.0.0.1",  # what the load generators connect to
                     # The same pool as the seed tutorial's engine (bench/tutorial_app.py): with the
                     # default 5 + 10, 16 connections keep opening and closing overflow connections.
                     "DB_POOL_SIZE": "10", "DB_MAX_OVERFLOW": "20", "DB_POOL_TIMEOUT": "30"}

@@ -17,6 +17,15 @@ MAX_DB_ID = 2_147_483_647
 DbId = Annotated[int, Field(ge=1, le=MAX_DB_ID)]
 
 
+def parse_db_id(value: object) -> int | None:
+    """`value` (digits, or an int) as an id if it could name a row, else None."""
+    if isinstance(value, str) and value.isascii() and value.isdigit():
+        value = int(value)
+    if type(value) is int and 1 <= value <= MAX_DB_ID:
+        return value
+    return None
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 

@@ -8,7 +8,7 @@ from admin_app.settings import Settings
 
 @pytest.fixture(autouse=True)
 def _clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:  # noqa: ANN001
-    for name in ("DATABASE_URL", "SECRET_KEY", "APP_ENV", "DB_ECHO", "DB_POOL_SIZE"):
+    for name in ("DATABASE_URL", "SECRET_KEY", "APP_ENV", "DB_ECHO", "DB_POOL_SIZE", "ALLOWED_HOSTS"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(tmp_path)
 
@@ -37,6 +37,7 @@ def test_production_refuses_missing_or_short_secret(monkeypatch: pytest.MonkeyPa
     with pytest.raises(ConfigError, match="SECRET_KEY of at least 32"):
         load_settings()
     monkeypatch.setenv("SECRET_KEY", "k" * 32)
+    monkeypatch.setenv("ALLOWED_HOSTS", "admin.example.com")
     assert load_settings().is_production
 
 

@@ -19,6 +19,7 @@ from admin_app.admin.audit_view import AuditEntryAdmin
 from admin_app.admin.compat import accept_post_on_actions, order_actions, prepend_routes
 from admin_app.admin.dashboard import dashboard
 from admin_app.admin.mfa import SecondFactorPages
+from admin_app.admin.routes import guard_routes
 from admin_app.admin.views import ResourceView, view_for
 from admin_app.db import build_session_factory
 from admin_app.resources import Registry
@@ -66,6 +67,7 @@ def build_admin(app: FastAPI, engine: Engine, authenticator: Authenticator, regi
     for view in admin.views:
         if isinstance(view, ResourceView):
             order_actions(view, [a.slug for a in view.resource.actions])
+    guard_routes(admin)
     accept_post_on_actions(admin)
     # Logout is a POST (GET shows a confirmation); our own scripts and styles.
     # The login's second step, forced enrolment, passkey options, an admin's reset.

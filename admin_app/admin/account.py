@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import anyio
@@ -22,6 +23,7 @@ from auth import sessions as session_store
 from auth import tokens as token_store
 from auth.principal import Principal
 from models import ApiTokenCreate, UserUpdate
+from models.common import parse_db_id
 
 WRONG_PASSWORD = "Current password: not correct."
 
@@ -111,13 +113,16 @@ class AccountView(BaseView):
             )
 
         await anyio.to_thread.run_sync(self._write, principal, work)
-        return self._done(request, "Password changed. Your other sessions were ended.")
+        return self._done(request, "Password changed. Your other sessions were ended and your API tokens revoked.")
 
     async def _end_session(self, request: Request, principal: Principal, form: dict) -> Response:
         session_id = form.get("session_id", "")
+        # A session's id is a SHA-256 hex digest; anything else (a NUL, which PostgreSQL
+        # refuses in text, included) names no session and goes nowhere near the database.
+        known = re.fullmatch(r"[0-9a-f]{64}", session_id) is not None
 
         def work(db):  # noqa: ANN001, ANN202
-            if not session_store.end_session_of_user(db, principal.user_id, session_id):
+            if not known or not session_store.end_session_of_user(db, principal.user_id, session_id):
                 raise StaffError("That session has already ended.", 404)
 
         await anyio.to_thread.run_sync(self._write, principal, work)
@@ -153,12 +158,12 @@ class AccountView(BaseView):
         return await self._page(request, principal, secret_next_url=str(request.url_for("admin:view-account")))
 
     async def _revoke_token(self, request: Request, principal: Principal, form: dict) -> Response:
-        token_id = form.get("token_id", "")
+        token_id = parse_db_id(form.get("token_id", ""))
 
         def work(db):  # noqa: ANN001, ANN202
             token = (
-                token_store.revoke_token(db, int(token_id), user_id=principal.user_id)
-                if token_id.isdigit() else None
+                token_store.revoke_token(db, token_id, user_id=principal.user_id)
+                if token_id is not None else None
             )
             if token is None:
                 raise StaffError("No such token.", 404)

@@ -25,7 +25,7 @@ from admin_app.resources.spec import ASK, Action, DeleteRows, Relation, RunActio
 from admin_app.services import bulk as bulk_service
 from admin_app.services.filtering import FilterBase
 from admin_app.services.schemas import bulk_set_model
-from models.common import jsonable
+from models.common import MAX_DB_ID, jsonable, parse_db_id
 
 SELECTED, ALL_MATCHING = "selected", "all"
 MAX_PKS = bulk_service.MAX_BULK_IDS
@@ -36,6 +36,8 @@ def parse_pks(raw: str | None) -> list[int]:
         return []
     try:
         pks = sorted({int(part) for part in raw.split(",") if part.strip()})
+        if pks and not 1 <= pks[0] <= pks[-1] <= MAX_DB_ID:  # no row has it; SQLite cannot bind it
+            raise ValueError(pks)
     except ValueError as exc:
         raise HTTPException(status.HTTP_400_BAD_REQUEST, "Invalid selection (pks).") from exc
     if len(pks) > MAX_PKS:
@@ -126,7 +128,8 @@ class BulkActions:
         if isinstance(found, Relation):
             if action.value is not ASK:
                 return action.value, ""
-            row = db.get(found.target, int(raw)) if raw.isdigit() else None
+            row_id = parse_db_id(raw)
+            row = db.get(found.target, row_id) if row_id is not None else None
             if row is None:
                 raise StaffError(f"{found.label}: choose a {found.target.__name__.lower()}.")
             return row.id, str(getattr(row, found.shown))

@@ -18,14 +18,15 @@ from wtforms import Form, HiddenField, PasswordField, SelectField, validators
 from admin_app.errors import InvalidInput, NotFound
 from admin_app.resources.spec import Field, Relation, Resource
 from admin_app.services import records
-from models.common import jsonable
+from models.common import jsonable, parse_db_id
 
 
 def row_id(pk: Any) -> int:
     """A row id from the URL; anything else names no row."""
-    if isinstance(pk, int) or (isinstance(pk, str) and pk.isdigit() and len(pk) <= 10):
-        return int(pk)
-    raise NotFound("No such row.")
+    found = parse_db_id(pk)
+    if found is None:
+        raise NotFound("No such row.")
+    return found
 
 
 def form_options(resource: Resource) -> dict[str, Any]:
@@ -61,11 +62,12 @@ def _related_id(value: Any) -> int | None:
     # SQLAdmin's ajax select gives the chosen id as text; a plain select gives the row.
     if value in (None, "", "__None"):
         return None
-    if isinstance(value, int) or (isinstance(value, str) and value.isdigit()):
-        return int(value)
     if hasattr(value, "id"):
         return value.id
-    raise InvalidInput("not a valid choice")
+    found = parse_db_id(value)
+    if found is None:
+        raise InvalidInput("not a valid choice")
+    return found
 
 
 class ResourceForms(ModelView):

@@ -26,7 +26,7 @@ from admin_app.errors import RowErrors
 from admin_app.resources.spec import Relation
 from admin_app.services import records
 from admin_app.services.wording import readable, validation_message
-from models.common import jsonable
+from models.common import jsonable, parse_db_id
 
 
 @dataclass(frozen=True)
@@ -123,14 +123,14 @@ def _labels(view: ResourcePages, rows: list[EditRow]) -> None:
         for relation in view.resource.relations:
             if relation.name not in view.resource.list_editable:
                 continue
-            wanted = {int(r.values[relation.name]) for r in rows if str(r.values.get(relation.name, "")).isdigit()}
+            wanted = {i for r in rows if (i := parse_db_id(r.values.get(relation.name))) is not None}
             if not wanted:
                 continue
             shown = getattr(relation.target, relation.shown)
             found = dict(db.execute(select(relation.target.id, shown).where(relation.target.id.in_(wanted))).all())
             for r in rows:
                 value = str(r.values.get(relation.name, ""))
-                r.labels[relation.name] = str(found.get(int(value), "")) if value.isdigit() else ""
+                r.labels[relation.name] = str(found.get(parse_db_id(value), ""))
 
 
 def _save(view: ResourcePages, request: Request, rows: list[EditRow]) -> int:
@@ -150,6 +150,8 @@ async def list_edit_page(view: ResourcePages, request: Request) -> Response:
     form = await request.form(max_fields=(len(view.resource.list_editable) + 3) * size + 10)
     try:
         ids = [int(v) for v in form.getlist("row")]
+        if any(parse_db_id(i) is None for i in ids):  # no row has it; SQLite cannot bind it
+            raise ValueError(ids)
     except ValueError as exc:
         raise HTTPException(status.HTTP_400_BAD_REQUEST, "Invalid row id.") from exc
     if not ids:

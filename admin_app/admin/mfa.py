@@ -39,6 +39,7 @@ from auth.principal import Principal
 from auth.redirects import safe_next
 from auth.sessions import end_user_sessions, mark_second_factor
 from models import Passkey, User
+from models.common import parse_db_id
 
 MAX_FIELD = 16_000  # a passkey's JSON answer is a few KiB; nothing else comes near
 REGISTRATION_MAX_AGE = 300  # seconds a passkey registration may take
@@ -231,7 +232,9 @@ class SecondFactorPages:
         principal: Principal = authenticator.principal(request)
         if not principal.can("user", "edit"):
             return Response("Forbidden", status_code=403)
-        user_id = request.path_params["pk"]
+        user_id = parse_db_id(request.path_params["pk"])
+        if user_id is None:  # no row has it (SQLite cannot even bind it)
+            return Response("User not found", status_code=404)
         details_url = str(request.url_for("admin:details", identity="user", pk=user_id))
 
         def load() -> dict | None:

@@ -143,7 +143,7 @@ def me(principal: CurrentUser, db: SessionDep) -> UserPublic:
 
 
 @router.post(
-    "/password", status_code=204, summary="Change my password (ends my other sessions)",
+    "/password", status_code=204, summary="Change my password (ends my other sessions, revokes my API tokens)",
     responses=error_responses(
         400, 401, 403, 413, 422,
         e400="Current password wrong, or a body that is not UTF-8 JSON", e422="New password refused",

@@ -46,7 +46,7 @@ DESCRIPTIONS = {
     401: "Not authenticated: no valid session cookie or bearer token",
     403: "Authenticated, but the role may not do this (or a cross-site request)",
     404: "No such row",
-    409: "Conflict: a duplicate, a stale version or the last active admin",
+    409: "Conflict: a duplicate, a stale version, the last active admin or your own account",
     412: "If-Match names a version that is no longer current: nothing changed",
     413: "Request body larger than the configured limit (MAX_BODY_BYTES)",
     422: "Invalid input: FastAPI's list of field errors, or one message naming the field "

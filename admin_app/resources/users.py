@@ -21,9 +21,13 @@ from admin_app.resources.spec import (
 )
 from auth.passwords import PasswordPolicyError
 from auth.sessions import end_user_sessions
+from auth.tokens import revoke_user_tokens
 from models import AuthSession, Role, User, UserCreate, UserPublic, UserUpdate
 
 LAST_ADMIN = "The last active admin cannot be removed, demoted or deactivated."
+# Deleting oneself ends one's own access with no way back and no second pair of eyes; the
+# audit trail would then name an actor who no longer exists. Another admin can do it.
+DELETE_SELF = "You cannot delete your own account; ask another admin to do it."
 ROLE_LABELS = {Role.admin: "Admin", Role.editor: "Editor", Role.viewer: "Viewer"}
 ACTIVE_ADMIN = and_(User.role == Role.admin.value, User.is_active.is_(True))
 
@@ -52,7 +56,9 @@ class UserRules(Rules):
         return {**values, "hashed_password": _check_password(ctx, password, values["email"])}
 
     def prepare_update(self, ctx: Any, row: Any, values: dict[str, Any]) -> dict[str, Any]:
-        """A new password, a role change or a deactivation ends the user's other sessions."""
+        """A new password, a role change or a deactivation ends the user's other sessions; a new
+        password or a deactivation also revokes the user's API tokens (whoever knew the old
+        password, or had the account, may have made one; reactivating brings none back)."""
         password = values.pop("password", None)
         if password:
             values["hashed_password"] = _check_password(ctx, password, values.get("email", row.email))
@@ -62,6 +68,8 @@ class UserRules(Rules):
             keep_an_admin(ctx.db, User.id == row.id)
         if password or role_changed or deactivated:
             end_user_sessions(ctx.db, row.id, keep_session_id=ctx.session_id)
+        if password or deactivated:
+            revoke_user_tokens(ctx.db, row.id)
         return values
 
     def check_bulk(self, ctx: Any, condition: Any, values: Any) -> None:
@@ -69,14 +77,21 @@ class UserRules(Rules):
             keep_an_admin(ctx.db, condition)
 
     def after_bulk(self, ctx: Any, condition: Any, values: Any) -> None:
+        chosen = list(ctx.db.execute(select(User.id).where(condition)).scalars())
         if values.get("is_active") is False or "role" in values:
-            ended = select(User.id).where(condition).scalar_subquery()
             ctx.db.execute(delete(AuthSession).where(
-                AuthSession.user_id.in_(ended), AuthSession.id != (ctx.session_id or "")
+                AuthSession.user_id.in_(chosen), AuthSession.id != (ctx.session_id or "")
             ))
+        if values.get("is_active") is False:
+            for user_id in chosen:
+                revoke_user_tokens(ctx.db, user_id)
 
     def check_delete(self, ctx: Any, condition: Any) -> None:
         keep_an_admin(ctx.db, condition)
+        if ctx.actor.user_id is not None and ctx.db.execute(
+            select(User.id).where(condition, User.id == ctx.actor.user_id)
+        ).first():
+            raise Conflict(DELETE_SELF)
 
 
 def end_sessions(ctx: Any, ids: list[int]) -> int:
@@ -122,9 +137,11 @@ USERS = Resource(
     ),
     form_columns=("email", "full_name", "role", "is_active", "password"),
     api=Api("/api/users", "users", bulk=False, notes={
-        "update": "A new password, a role change or deactivation ends that user's other sessions. "
+        "update": "A new password, a role change or deactivation ends that user's other sessions; a "
+        "new password or deactivation also revokes their API tokens (reactivating brings none back). "
         "The last active admin cannot be demoted or deactivated (409). ",
-        "delete": "Their tasks stay, unassigned. The last active admin cannot be deleted (409). ",
+        "delete": "Their tasks stay, unassigned. The last active admin cannot be deleted, and nobody "
+        "can delete their own account (409). ",
     }),
     rules=UserRules(),
 )

@@ -172,6 +172,49 @@ def test_login_from_another_site_is_refused(app, client) -> None:  # noqa: ANN00
     assert api.status_code == 403
 
 
+@pytest.mark.parametrize(
+    "headers", [{}, {"Sec-Fetch-Site": "same-origin"}, {"Origin": "null"}, {"Referer": "https://evil.example/"}],
+)
+def test_admin_login_without_a_same_origin_header_gets_no_session(app, client, headers) -> None:  # noqa: ANN001
+    """Login CSRF: a form posted from elsewhere must not log the browser in to the attacker's
+    account. Browsers send Origin with every POST; a request with neither Origin nor Referer
+    is refused as any other admin write is, cookie or not."""
+    from sqlalchemy import func, select
+
+    from models import AuthSession
+
+    make_user(app, "lcsrf@example.com", Role.admin)
+    client.cookies.clear()
+    response = client.post("/admin/login", data={"username": "lcsrf@example.com", "password": PASSWORD},
+                           headers=headers, follow_redirects=False)
+    assert response.status_code == 403
+    assert "admin_session" not in response.headers.get("set-cookie", "")
+    with build_session_factory(app.state.engine)() as db:
+        assert db.execute(select(func.count()).select_from(AuthSession)).scalar_one() == 0
+
+
+@pytest.mark.parametrize("headers", [{"Origin": "http://testserver"}, {"Referer": "http://testserver/admin/login"}])
+def test_admin_login_from_the_login_page_is_accepted(app, client, headers) -> None:  # noqa: ANN001
+    make_user(app, "lpage@example.com", Role.admin)
+    response = client.post("/admin/login", data={"username": "lpage@example.com", "password": PASSWORD},
+                           headers=headers, follow_redirects=False)
+    assert response.status_code == 302 and "admin_session=" in response.headers["set-cookie"]
+
+
+def test_api_login_stays_open_to_scripts_but_only_as_json(app, client) -> None:  # noqa: ANN001
+    """A script sends no Origin and may log in; a browser can only send JSON to another site
+    after a CORS preflight (never granted here), and a form's text/plain or urlencoded body
+    is not JSON to the API: no session either way."""
+    make_user(app, "scripted@example.com")
+    client.cookies.clear()
+    body = b'{"email": "scripted@example.com", "password": "correct horse battery staple"}'
+    for content_type in ("text/plain", "application/x-www-form-urlencoded"):
+        refused = client.post("/api/auth/login", content=body, headers={"Content-Type": content_type})
+        assert refused.status_code == 422 and "set-cookie" not in refused.headers
+    accepted = client.post("/api/auth/login", content=body, headers={"Content-Type": "application/json"})
+    assert accepted.status_code == 200 and "admin_session=" in accepted.headers["set-cookie"]
+
+
 def test_logins_are_checked_one_at_a_time_and_the_queue_is_bounded(app, monkeypatch) -> None:  # noqa: ANN001
     """A login flood uses at most ARGON2_MAX_CONCURRENCY cores; past the queue limit it is 429."""
     import threading

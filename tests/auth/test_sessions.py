@@ -40,7 +40,7 @@ def test_cookie_is_signed_httponly_lax_and_holds_only_an_opaque_id(app, client) 
 
 
 def test_production_cookie_is_secure_with_host_prefix(db_url: str) -> None:
-    app = create_app(make_settings(db_url, app_env="production"))
+    app = create_app(make_settings(db_url, app_env="production", allowed_hosts=["testserver"]))
     make_user(app, "p@example.com")
     with TestClient(app, base_url="https://testserver") as client:
         response = client.post(

@@ -113,3 +113,103 @@ def test_token_name_is_validated(app, client) -> None:  # noqa: ANN001
     api_login(client, "val@example.com")
     assert client.post("/api/auth/tokens", json={"name": ""}, headers=ORIGIN).status_code == 422
     assert client.post("/api/auth/tokens", json={"name": "x", "extra": 1}, headers=ORIGIN).status_code == 422
+
+
+# --- what ends a token besides its own revocation ---------------------------------------
+
+def _admin_headers(app) -> dict[str, str]:  # noqa: ANN001
+    from auth.tokens import create_token
+
+    admin_id = make_user(app, "boss@example.com", "admin")
+    with build_session_factory(app.state.engine)() as db, db.begin():
+        _row, raw = create_token(db, admin_id, "admin script")
+    return bearer(raw)
+
+
+def _patch_user(client, headers, user_id: int, **changes) -> None:  # noqa: ANN001
+    version = client.get(f"/api/users/{user_id}", headers=headers).json()["version"]
+    response = client.patch(f"/api/users/{user_id}", json={**changes, "version": version}, headers=headers)
+    assert response.status_code == 200, response.text
+
+
+def _audited_revocations(app) -> int:  # noqa: ANN001
+    from sqlalchemy import func
+
+    from models import AuditEntry
+
+    with build_session_factory(app.state.engine)() as db:
+        return db.execute(
+            select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "token_revoked")
+        ).scalar_one()
+
+
+def test_deactivation_revokes_tokens_and_reactivation_brings_none_back(app, client) -> None:  # noqa: ANN001
+    admin = _admin_headers(app)
+    user_id = make_user(app, "leaver@example.com")
+    api_login(client, "leaver@example.com")
+    first, second = _token(client, "one")["token"], _token(client, "two")["token"]
+    client.cookies.clear()
+    _patch_user(client, admin, user_id, is_active=False)
+    assert client.get("/api/auth/me", headers=bearer(first)).status_code == 401
+    _patch_user(client, admin, user_id, is_active=True)
+    for secret in (first, second):  # they were working before: they stay revoked
+        assert client.get("/api/auth/me", headers=bearer(secret)).status_code == 401
+    assert all(row.revoked_at is not None for row in _rows(app) if row.user_id == user_id)
+    assert _audited_revocations(app) == 2
+    api_login(client, "leaver@example.com")
+    fresh = _token(client, "after")["token"]
+    client.cookies.clear()
+    assert client.get("/api/auth/me", headers=bearer(fresh)).status_code == 200
+
+
+def test_deactivation_in_the_admin_revokes_tokens_for_good(app, client) -> None:  # noqa: ANN001
+    from tests.factories import admin_login
+
+    user_id = make_user(app, "benched@example.com")
+    api_login(client, "benched@example.com")
+    secret = _token(client)["token"]
+    client.cookies.clear()
+    make_user(app, "chief@example.com", "admin")
+    admin_login(client, "chief@example.com")
+    for action in ("deactivate", "activate"):
+        response = client.post(f"/admin/user/action/{action}", data={"pks": str(user_id), "scope": "selected"},
+                               headers=ORIGIN, follow_redirects=False)
+        assert response.status_code in (302, 303)
+    client.cookies.clear()
+    assert client.get("/api/auth/me", headers=bearer(secret)).status_code == 401  # active again, token not
+
+
+def test_my_password_change_revokes_my_tokens(app, client) -> None:  # noqa: ANN001
+    make_user(app, "rotate@example.com")
+    api_login(client, "rotate@example.com")
+    secret = _token(client)["token"]
+    response = client.post("/api/auth/password", headers=ORIGIN, json={
+        "current_password": "correct horse battery staple", "new_password": "a different long password",
+    })
+    assert response.status_code == 204
+    assert client.get("/api/auth/me").status_code == 200  # this session stays
+    listed = client.get("/api/auth/tokens").json()
+    assert [t["revoked_at"] is not None for t in listed] == [True]
+    client.cookies.clear()
+    assert client.get("/api/auth/me", headers=bearer(secret)).status_code == 401
+
+
+def test_a_password_set_by_an_admin_revokes_the_users_tokens(app, client) -> None:  # noqa: ANN001
+    admin = _admin_headers(app)
+    user_id = make_user(app, "reset@example.com")
+    api_login(client, "reset@example.com")
+    secret = _token(client)["token"]
+    client.cookies.clear()
+    _patch_user(client, admin, user_id, password="set by the admin now")
+    assert client.get("/api/auth/me", headers=bearer(secret)).status_code == 401
+
+
+def test_a_role_change_keeps_tokens_which_act_with_the_new_role(app, client) -> None:  # noqa: ANN001
+    admin = _admin_headers(app)
+    user_id = make_user(app, "promoted@example.com")
+    api_login(client, "promoted@example.com")
+    secret = _token(client)["token"]
+    client.cookies.clear()
+    _patch_user(client, admin, user_id, role="editor", full_name="Promoted")
+    me = client.get("/api/auth/me", headers=bearer(secret))
+    assert me.status_code == 200 and me.json()["role"] == "editor"
