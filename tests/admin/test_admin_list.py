@@ -134,7 +134,8 @@ def test_list_queries_do_not_grow_with_page_size(editor, add_tasks, make_user, a
                 page = editor.get(f"/admin/task/list?pageSize={size}{query}")
             assert page.status_code == 200 and len(listed_ids(page.text)) == min(size, matching)
             assert page.text.count("@example.com") >= min(size, matching) // 2  # assignees shown
-            counts[size] = len(statements)
+            # The session's last use is written at most once a second: not the list's queries.
+            counts[size] = len([s for s in statements if "auth_session" not in s])
         assert counts[25] == counts[500], (query, counts)
         assert counts[25] <= 4, (query, counts)
 
