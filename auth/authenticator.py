@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass
 
 import anyio
 from sqlalchemy import select, update
@@ -14,78 +12,46 @@ from sqlmodel import Session
 from starlette.requests import HTTPConnection
 
 from auth import throttle
-from auth import webauthn as passkeys
 from auth.client_address import client_address
 from auth.config import AuthConfig
 from auth.mfa import SecondFactors
+from auth.outcomes import (
+    BUSY_MESSAGE,
+    ENROLMENT_NEEDED,
+    INACTIVE_ACCOUNT,
+    INVALID_CODE,
+    INVALID_CREDENTIALS,
+    PENDING_EXPIRED,
+    SECOND_FACTOR_NEEDED,
+    LoginOutcome,
+    LoginResult,
+    throttled_message,
+)
 from auth.passwords import Passwords
 from auth.pending import ENROL, VERIFY, PendingLogins
 from auth.principal import Principal
+from auth.second_step import SecondStep
 from auth.sessions import SessionStore, purge_expired_sessions
 from auth.tokens import resolve_token
-from models import Passkey, User
+from models import User
 from models.common import reject_control_characters, utcnow
 from models.user import normalize_email
 
+__all__ = [  # the outcomes' words are read from here by the admin and the API
+    "BUSY_MESSAGE", "ENROLMENT_NEEDED", "INACTIVE_ACCOUNT", "INVALID_CODE", "INVALID_CREDENTIALS",
+    "PENDING_EXPIRED", "SECOND_FACTOR_NEEDED", "Authenticator", "LoginOutcome", "LoginResult",
+    "throttled_message",
+]
+
 _STATE_KEY = "principal"
 _MISSING = object()
-
-
-class LoginOutcome(enum.Enum):
-    ok = "ok"
-    invalid = "invalid"
-    inactive = "inactive"
-    throttled = "throttled"
-    busy = "busy"  # too many logins already waiting for a password check
-    second_factor = "second_factor"  # the password was right; the second factor is next
-    enrol = "enrol"  # the password was right; the role requires a second factor it lacks
-    bad_code = "bad_code"  # the second factor was wrong
-    expired = "expired"  # no pending login (never started, used, or too old)
-
-
-@dataclass(frozen=True)
-class LoginResult:
-    outcome: LoginOutcome
-    email: str
-    user_id: int | None = None
-    session_cookie: str | None = None  # signed value for the cookie, on success
-    retry_after: int | None = None
-    pending_cookie: str | None = None  # signed pending login, when the second factor is next
-    recovery_codes: list[str] | None = None  # new ones, once, when enrolment completed a login
-
-
-class _PendingGone(Exception):
-    """The pending login was used up by another request meanwhile: undo this one."""
-
-
-# The same words for an unknown email and a wrong password: nothing to enumerate.
-INVALID_CREDENTIALS = "Invalid email or password."
-INACTIVE_ACCOUNT = "This account is deactivated."
-INVALID_CODE = "That code is not valid (or was already used)."
-SECOND_FACTOR_NEEDED = (
-    "This account has two-factor sign-in: send the authenticator app's current code "
-    "(or a recovery code) as `code`."
-)
-ENROLMENT_NEEDED = (
-    "Your role requires two-factor sign-in: log in at /admin to set it up first."
-)
-PENDING_EXPIRED = "The sign-in took too long or was already completed. Log in again."
-
-
-BUSY_MESSAGE = "Too many logins are being checked right now. Try again in a moment."
-
-
-def throttled_message(seconds: int) -> str:
-    minutes = max(1, round(seconds / 60))
-    unit = "minute" if minutes == 1 else "minutes"
-    return f"Too many failed logins. Try again in about {minutes} {unit}."
 
 
 # (db, event, email, user_id, details) -> None, called inside the event's transaction.
 EventRecorder = Callable[[Session, str, str, "int | None", dict], None]
 
 
-class Authenticator:
+class Authenticator(SecondStep):
     """Resolves who a request is and runs logins; every method is synchronous (thread pool)."""
 
     def __init__(
@@ -276,131 +242,6 @@ class Authenticator:
     def _recovery_used(self, db: Session, email: str, user_id: int, via: str) -> None:
         left = self.mfa.recovery_left(db, user_id)
         self.record_event(db, "mfa_recovery_used", email, user_id, {"via": via, "remaining": left})
-
-    # the second step of an admin login ---------------------------------------------------
-    def pending_user(self, cookie: str | None, purpose: str) -> tuple[str, int, bool] | None:
-        """(email, user id, has passkeys) of a live pending login for `purpose`, else None."""
-        raw = self.pending.unsign(cookie)
-        if raw is None:
-            return None
-        with self.session_factory() as db:
-            row = self.pending.get(db, raw)
-            if row is None or row.purpose != purpose:
-                return None
-            user = db.get(User, row.user_id)
-            if user is None or not user.is_active:
-                return None
-            return user.email, user.id, bool(self.mfa.passkeys(db, user.id))
-
-    def enrolment_secret(self, cookie: str | None) -> tuple[str, str] | None:
-        """(email, secret) of the authenticator app a forced enrolment is setting up."""
-        found = self.pending_user(cookie, ENROL)
-        if found is None:
-            return None
-        with self.session_factory() as db:
-            secret = self.mfa.unconfirmed_secret(db, found[1])
-        return (found[0], secret) if secret else None
-
-    def passkey_login_options(self, request: HTTPConnection, cookie: str | None) -> dict | None:
-        """WebAuthn options for the pending login's passkeys (its one challenge is stored)."""
-        raw = self.pending.unsign(cookie)
-        if raw is None:
-            return None
-        with self.session_factory() as db, db.begin():
-            row = self.pending.get(db, raw)
-            if row is None or row.purpose != VERIFY:
-                return None
-            keys = self.mfa.passkeys(db, row.user_id)
-            if not keys:
-                return None
-            options, challenge = passkeys.authentication_options(
-                passkeys.relying_party(request, self.config), keys
-            )
-            self.pending.set_challenge(db, raw, challenge)
-        return options
-
-    def complete_login(
-        self, request: HTTPConnection, cookie: str | None, *,
-        code: str | None = None, credential: object = None, enrol: bool = False,
-    ) -> LoginResult:
-        """Check the pending login's second factor (or its enrolment's first code); on
-        success the pending login is spent and a session starts."""
-        raw = self.pending.unsign(cookie)
-        if raw is None:
-            return LoginResult(LoginOutcome.expired, "")
-        address = self.address(request)
-        via = "admin"
-        try:
-            with self.session_factory() as db, db.begin():
-                row = self.pending.get(db, raw)
-                if row is None or row.purpose != (ENROL if enrol else VERIFY):
-                    return LoginResult(LoginOutcome.expired, "")
-                user = db.execute(
-                    select(User.id, User.email, User.is_active).where(User.id == row.user_id)
-                ).first()
-                if user is None or not user.is_active:
-                    self.pending.consume(db, raw)
-                    return LoginResult(LoginOutcome.inactive, user.email if user else "")
-                email = user.email
-                block = throttle.find_block(db, self.config, email, address)
-                if block is not None:
-                    self.known_blocks.remember(block)
-                    self.record_event(db, "login_throttled", email, user.id, {
-                        "address": address, "via": via, "blocked": block.scope, "seconds": block.seconds,
-                    })
-                    return LoginResult(LoginOutcome.throttled, email, retry_after=block.seconds)
-                codes = None
-                if enrol:
-                    method = "totp" if self.mfa.confirm_totp(db, user.id, code or "") else None
-                elif credential is not None:
-                    method = self._check_passkey(db, request, raw, user.id, credential)
-                else:
-                    method = self.mfa.check_code(db, user.id, code or "")
-                if method is None:
-                    self._second_factor_failed(
-                        db, email, user.id, address, via, "passkey" if credential is not None else "code"
-                    )
-                    return LoginResult(LoginOutcome.bad_code, email, user_id=user.id)
-                if not self.pending.consume(db, raw):
-                    raise _PendingGone
-                if enrol:
-                    self.record_event(db, "mfa_totp_confirmed", email, user.id, {"via": via})
-                    codes = self.mfa.new_recovery_codes(db, user.id)
-                session_cookie = self._start_session(db, request, user.id, email, address, via, method)
-                if method == "recovery":
-                    self._recovery_used(db, email, user.id, via)
-        except _PendingGone:  # rolled back: the code is not spent by this request
-            return LoginResult(LoginOutcome.expired, "")
-        return LoginResult(
-            LoginOutcome.ok, email, user_id=user.id, session_cookie=session_cookie,
-            recovery_codes=codes,
-        )
-
-    def _check_passkey(
-        self, db: Session, request: HTTPConnection, raw: str, user_id: int, credential: object
-    ) -> str | None:
-        challenge = self.pending.take_challenge(db, raw)  # one answer per challenge
-        if challenge is None:
-            return None
-        try:
-            credential_id = passkeys.credential_id_of(credential)
-        except passkeys.PasskeyError:
-            return None
-        passkey = db.execute(
-            select(Passkey).where(Passkey.credential_id == credential_id, Passkey.user_id == user_id)
-        ).scalar_one_or_none()
-        if passkey is None:
-            return None
-        try:
-            count = passkeys.verify_authentication(
-                passkeys.relying_party(request, self.config), credential, challenge, passkey
-            )
-        except passkeys.PasskeyError:
-            return None
-        passkey.sign_count = count
-        passkey.last_used_at = utcnow()
-        db.flush()
-        return "passkey"
 
     def logout(self, request: HTTPConnection) -> Principal | None:
         """End the request's session (if any); returns whose it was."""

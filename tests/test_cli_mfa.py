@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from admin_app.cli import main
 from admin_app.db import build_session_factory
-from auth.mfa import SecretBox
+from auth.codes import SecretBox
 from models import AuditEntry, AuthSession, RecoveryCode, Role, TotpFactor
 from tests.conftest import FAST_ARGON2, make_settings
 

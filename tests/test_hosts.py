@@ -6,7 +6,7 @@ import pytest
 from fastapi.testclient import TestClient
 from pydantic import ValidationError
 
-from admin_app.cli import _allowed_hosts_hint, _url_host
+from admin_app.cli.serve import _allowed_hosts_hint, _url_host
 from admin_app.hosts import AllowedHosts, host_of, normalize_entry
 from admin_app.main import create_app
 from models import Role

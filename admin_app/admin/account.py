@@ -14,7 +14,7 @@ from starlette.responses import RedirectResponse, Response
 
 from admin_app.admin.compat import admin_of
 from admin_app.admin.messages import StaffError, staff_errors
-from admin_app.admin.mfa import AccountSecondFactors, account_context
+from admin_app.admin.mfa_account import AccountSecondFactors, account_context
 from admin_app.services import users as user_service
 from admin_app.services.actor import Actor
 from admin_app.services.unit import unit_of_work

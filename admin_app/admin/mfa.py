@@ -1,5 +1,5 @@
-"""Two-factor sign-in in the admin: the login's second step, forced enrolment, My account's
-authenticator app, recovery codes and passkeys, and an admin's reset of another user's.
+"""Two-factor sign-in in the admin: the login's second step, forced enrolment, and an admin's
+reset of another user's (My account's part is mfa_account.py).
 
 The login pages work on a pending login (auth/pending.py), never on a session: until the
 second factor is right, there is no session to use anywhere.
@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import anyio
-from itsdangerous import BadSignature, URLSafeTimedSerializer
+from itsdangerous import URLSafeTimedSerializer
 from sqladmin import Flash
 from starlette import status
 from starlette.concurrency import run_in_threadpool
@@ -19,11 +18,9 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from admin_app import audit
-from admin_app.admin.messages import StaffError
 from admin_app.services import users as user_service
 from admin_app.services.actor import Actor
 from admin_app.services.unit import unit_of_work
-from auth import throttle
 from auth import webauthn as passkeys
 from auth.authenticator import (
     INACTIVE_ACCOUNT,
@@ -33,23 +30,23 @@ from auth.authenticator import (
     LoginOutcome,
     throttled_message,
 )
-from auth.mfa import grouped, provisioning_uri, qr_svg
+from auth.codes import grouped, provisioning_uri, qr_svg
 from auth.pending import VERIFY
 from auth.principal import Principal
 from auth.redirects import safe_next
-from auth.sessions import end_user_sessions, mark_second_factor
-from models import Passkey, User
+from auth.sessions import end_user_sessions
+from models import User
 from models.common import parse_db_id
 
 MAX_FIELD = 16_000  # a passkey's JSON answer is a few KiB; nothing else comes near
 REGISTRATION_MAX_AGE = 300  # seconds a passkey registration may take
 
 
-def _authenticator(request: Request) -> Authenticator:
+def authenticator_of(request: Request) -> Authenticator:
     return request.app.state.authenticator
 
 
-def _field(form: Any, name: str) -> str:
+def form_field(form: Any, name: str) -> str:
     return str(form.get(name) or "")[:MAX_FIELD]
 
 
@@ -81,11 +78,11 @@ class SecondFactorPages:
         return safe_next(value, self._index(request))
 
     def _pending_cookie(self, request: Request) -> str | None:
-        return request.cookies.get(_authenticator(request).config.pending_cookie)
+        return request.cookies.get(authenticator_of(request).config.pending_cookie)
 
     @staticmethod
     def _forget_pending(request: Request, response: Response) -> Response:
-        options = _authenticator(request).pending.cookie_options()
+        options = authenticator_of(request).pending.cookie_options()
         response.delete_cookie(
             str(options["key"]), path="/", secure=bool(options["secure"]), httponly=True, samesite="lax"
         )
@@ -103,12 +100,12 @@ class SecondFactorPages:
 
     def _logged_in(self, request: Request, result: Any, response: Response) -> Response:
         request.session.clear()  # nothing from before login survives
-        response.set_cookie(value=result.session_cookie, **_authenticator(request).sessions.cookie_options())
+        response.set_cookie(value=result.session_cookie, **authenticator_of(request).sessions.cookie_options())
         return self._forget_pending(request, response)
 
     # --- the login's second step --------------------------------------------------------
     async def second_factor(self, request: Request) -> Response:
-        authenticator = _authenticator(request)
+        authenticator = authenticator_of(request)
         cookie = self._pending_cookie(request)
         found = await run_in_threadpool(authenticator.pending_user, cookie, VERIFY)
         if found is None:
@@ -118,10 +115,10 @@ class SecondFactorPages:
             return await self._second_factor_page(request, email, has_passkeys, self._next(request))
         form = await request.form()
         next_url = self._next(request, form)
-        credential = _field(form, "credential") or None
+        credential = form_field(form, "credential") or None
         result = await run_in_threadpool(
             lambda: authenticator.complete_login(
-                request, cookie, code=_field(form, "code"), credential=credential
+                request, cookie, code=form_field(form, "code"), credential=credential
             )
         )
         if result.outcome is LoginOutcome.ok:
@@ -151,7 +148,7 @@ class SecondFactorPages:
         }, status_code)
 
     async def login_passkey_options(self, request: Request) -> Response:
-        authenticator = _authenticator(request)
+        authenticator = authenticator_of(request)
         options = await run_in_threadpool(
             authenticator.passkey_login_options, request, self._pending_cookie(request)
         )
@@ -161,7 +158,7 @@ class SecondFactorPages:
 
     async def enrol(self, request: Request) -> Response:
         """A role that requires a second factor, and none yet: set up the app, then in."""
-        authenticator = _authenticator(request)
+        authenticator = authenticator_of(request)
         cookie = self._pending_cookie(request)
         found = await run_in_threadpool(authenticator.enrolment_secret, cookie)
         if found is None:
@@ -172,7 +169,7 @@ class SecondFactorPages:
         form = await request.form()
         next_url = self._next(request, form)
         result = await run_in_threadpool(
-            lambda: authenticator.complete_login(request, cookie, code=_field(form, "code"), enrol=True)
+            lambda: authenticator.complete_login(request, cookie, code=form_field(form, "code"), enrol=True)
         )
         if result.outcome is LoginOutcome.ok:
             page = await self._render(request, "recovery_codes.html", {
@@ -194,7 +191,7 @@ class SecondFactorPages:
         self, request: Request, email: str, secret: str, next_url: str, *,
         error: str | None = None, status_code: int = 200,
     ) -> Response:
-        config = _authenticator(request).config
+        config = authenticator_of(request).config
         return await self._render(request, "login_enrol.html", {
             "email": email, "totp": totp_setup(secret, email, config.totp_issuer),
             "next": next_url, "error": error,
@@ -202,7 +199,7 @@ class SecondFactorPages:
 
     # --- My account: passkey registration options ---------------------------------------
     async def account_passkey_options(self, request: Request) -> Response:
-        authenticator = _authenticator(request)
+        authenticator = authenticator_of(request)
         principal = await run_in_threadpool(authenticator.principal, request)
         if principal is None or principal.via != "session":
             return JSONResponse({"detail": "Not authenticated."}, status_code=401)
@@ -216,7 +213,7 @@ class SecondFactorPages:
                     email=user.email, display_name=user.full_name, user_handle=handle,
                     existing=authenticator.mfa.passkeys(db, user.id),
                 )
-            state = _registration_signer(authenticator).dumps(
+            state = registration_signer(authenticator).dumps(
                 {"u": principal.user_id, "s": principal.session_id, "c": challenge, "h": handle}
             )
             return {"options": options, "state": state}
@@ -225,7 +222,7 @@ class SecondFactorPages:
 
     # --- an admin resets another user's second factors ----------------------------------
     async def user_second_factors(self, request: Request) -> Response:
-        authenticator = _authenticator(request)
+        authenticator = authenticator_of(request)
         authenticated = await self.admin.authentication_backend.authenticate(request)
         if isinstance(authenticated, Response):
             return authenticated
@@ -271,235 +268,10 @@ class SecondFactorPages:
         return RedirectResponse(details_url, status_code=status.HTTP_303_SEE_OTHER)
 
 
-def _registration_signer(authenticator: Authenticator) -> URLSafeTimedSerializer:
+def registration_signer(authenticator: Authenticator) -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(authenticator.config.secret_key, salt="passkey-registration")
 
 
 def totp_setup(secret: str, email: str, issuer: str) -> dict[str, str]:
     uri = provisioning_uri(secret, email, issuer)
     return {"secret": grouped(secret), "raw_secret": secret, "uri": uri, "qr": qr_svg(uri)}
-
-
-# --- My account: what the page shows and does ------------------------------------------------
-
-def account_context(db: Any, authenticator: Authenticator, user: Any) -> dict[str, Any]:
-    """The second-factor part of My account."""
-    mfa = authenticator.mfa
-    status_ = mfa.status(db, user.id, user.role)
-    secret = mfa.unconfirmed_secret(db, user.id)
-    return {
-        "mfa": status_,
-        "totp_setup": totp_setup(secret, user.email, authenticator.config.totp_issuer) if secret else None,
-    }
-
-
-class AccountSecondFactors:
-    """The `do=` handlers of My account for second factors; `view` is the AccountView."""
-
-    def __init__(self, view: Any) -> None:
-        self.view = view
-
-    def handlers(self) -> dict[str, Any]:
-        return {
-            "totp-start": self.totp_start,
-            "totp-cancel": self.totp_cancel,
-            "totp-confirm": self.totp_confirm,
-            "totp-disable": self.totp_disable,
-            "recovery-regenerate": self.recovery_regenerate,
-            "passkey-add": self.passkey_add,
-            "passkey-remove": self.passkey_remove,
-        }
-
-    async def _write(self, principal: Principal, work: Any) -> Any:
-        return await anyio.to_thread.run_sync(self.view._write, principal, work)  # noqa: SLF001
-
-    def _guard(self, db: Any, request: Request, principal: Principal) -> str:
-        """Refuse while the account or address is throttled; returns the client address."""
-        authenticator = _authenticator(request)
-        address = authenticator.address(request)
-        block = throttle.find_block(db, authenticator.config, principal.email, address)
-        if block is not None:
-            raise StaffError(throttled_message(block.seconds), 429)
-        return address
-
-    def _failed(self, db: Any, request: Request, principal: Principal, address: str, what: str) -> None:
-        """A wrong code (or password) here counts like a failed login, and is recorded."""
-        authenticator = _authenticator(request)
-        throttle.record_failure(db, authenticator.config, principal.email, address)
-        audit.record(db, "mfa_failure", "user", principal.user_id, details={"address": address, "method": what})
-        db.commit()  # kept although the request fails
-
-    def _first_factor(self, db: Any, request: Request, principal: Principal, method: str) -> list[str]:
-        """This session proved the account's first factor: mark it, end the others (they never
-        did), and hand out recovery codes."""
-        mark_second_factor(db, principal.session_id, method)
-        end_user_sessions(db, principal.user_id, keep_session_id=principal.session_id)
-        codes = _authenticator(request).mfa.new_recovery_codes(db, principal.user_id)
-        audit.record(db, "mfa_recovery_regenerated", "user", principal.user_id)
-        return codes
-
-    async def totp_start(self, request: Request, principal: Principal, form: dict) -> Response:
-        mfa = _authenticator(request).mfa
-
-        def work(db):  # noqa: ANN001, ANN202
-            try:
-                mfa.start_totp(db, principal.user_id)
-            except ValueError as exc:
-                raise StaffError(str(exc)) from exc
-            audit.record(db, "mfa_totp_enrolled", "user", principal.user_id)
-
-        await self._write(principal, work)
-        return self.view._done(request, "Scan the QR code with your authenticator app, then enter its code.")  # noqa: SLF001
-
-    async def totp_cancel(self, request: Request, principal: Principal, form: dict) -> Response:
-        mfa = _authenticator(request).mfa
-
-        def work(db):  # noqa: ANN001, ANN202
-            if mfa.unconfirmed_secret(db, principal.user_id) is None:
-                raise StaffError("There is no set-up to cancel.", 404)
-            mfa.disable_totp(db, principal.user_id)
-
-        await self._write(principal, work)
-        return self.view._done(request, "Set-up cancelled.")  # noqa: SLF001
-
-    async def totp_confirm(self, request: Request, principal: Principal, form: dict) -> Response:
-        mfa = _authenticator(request).mfa
-        code = form.get("code", "")
-
-        def work(db):  # noqa: ANN001, ANN202
-            address = self._guard(db, request, principal)
-            first = not mfa.factors(db, principal.user_id).any
-            if mfa.unconfirmed_secret(db, principal.user_id) is None:
-                raise StaffError("Set up the authenticator app first.", 409)
-            if not mfa.confirm_totp(db, principal.user_id, code):
-                db.rollback()
-                self._failed(db, request, principal, address, "totp-confirm")
-                raise StaffError(f"Code: {INVALID_CODE}")
-            audit.record(db, "mfa_totp_confirmed", "user", principal.user_id)
-            # With a passkey already, its recovery codes stay as they are.
-            return self._first_factor(db, request, principal, "totp") if first else None
-
-        codes = await self._write(principal, work)
-        if not codes:
-            return self.view._done(request, "Authenticator app added.")  # noqa: SLF001
-        return await self.view._page(  # noqa: SLF001
-            request, principal, recovery_codes=codes,
-            notice="Two-factor sign-in is on. Save these recovery codes now: they are shown once.",
-        )
-
-    async def totp_disable(self, request: Request, principal: Principal, form: dict) -> Response:
-        authenticator = _authenticator(request)
-        mfa, passwords = authenticator.mfa, request.app.state.passwords
-        password, code = form.get("current_password", ""), form.get("code", "")
-
-        def work(db):  # noqa: ANN001, ANN202
-            address = self._guard(db, request, principal)
-            user = user_service.get_user(db, principal.user_id)
-            if not mfa.factors(db, user.id).totp:
-                raise StaffError("No authenticator app is set up.", 404)
-            if not passwords.verify(user.hashed_password, password).ok:
-                self._failed(db, request, principal, address, "password")
-                raise StaffError("Current password: not correct.")
-            if mfa.check_code(db, user.id, code) is None:
-                db.rollback()
-                self._failed(db, request, principal, address, "totp-disable")
-                raise StaffError(f"Code: {INVALID_CODE}")
-            mfa.disable_totp(db, user.id)
-            audit.record(db, "mfa_totp_disabled", "user", user.id)
-            return self._after_removal(db, request, principal, user.role)
-
-        signed_out = await self._write(principal, work)
-        return self._removed(request, signed_out, "Authenticator app removed.")
-
-    def _after_removal(self, db: Any, request: Request, principal: Principal, role: str) -> bool:
-        """With no factor left where the role requires one, every session ends (this one
-        too): the next login sets a new one up. True when that happened."""
-        mfa = _authenticator(request).mfa
-        if mfa.required_for(role) and not mfa.factors(db, principal.user_id).any:
-            end_user_sessions(db, principal.user_id)
-            return True
-        return False
-
-    def _removed(self, request: Request, signed_out: bool, message: str) -> Response:
-        if signed_out:
-            Flash.info(request, f"{message} Your role requires a second factor: log in again to set one up.")
-            return RedirectResponse(request.url_for("admin:login"), status_code=status.HTTP_303_SEE_OTHER)
-        return self.view._done(request, message)  # noqa: SLF001
-
-    async def recovery_regenerate(self, request: Request, principal: Principal, form: dict) -> Response:
-        mfa = _authenticator(request).mfa
-
-        def work(db):  # noqa: ANN001, ANN202
-            if not mfa.factors(db, principal.user_id).any:
-                raise StaffError("Recovery codes come with a second factor: set one up first.", 409)
-            codes = mfa.new_recovery_codes(db, principal.user_id)
-            audit.record(db, "mfa_recovery_regenerated", "user", principal.user_id)
-            return codes
-
-        codes = await self._write(principal, work)
-        return await self.view._page(  # noqa: SLF001
-            request, principal, recovery_codes=codes,
-            notice="New recovery codes: the old ones no longer work. Save these now: they are shown once.",
-        )
-
-    async def passkey_add(self, request: Request, principal: Principal, form: dict) -> Response:
-        authenticator = _authenticator(request)
-        name = form.get("name", "").strip()
-        if not form.get("credential"):
-            raise StaffError("Adding a passkey needs JavaScript and a browser that supports passkeys.")
-        if not name or len(name) > 100 or any(ord(ch) < 32 for ch in name):
-            raise StaffError("Passkey name: 1 to 100 characters, no control characters.")
-        try:
-            state = _registration_signer(authenticator).loads(
-                form.get("state", ""), max_age=REGISTRATION_MAX_AGE
-            )
-        except BadSignature as exc:
-            raise StaffError("The passkey registration expired; try again.") from exc
-        if not isinstance(state, dict) or state.get("u") != principal.user_id or state.get("s") != principal.session_id:
-            raise StaffError("The passkey registration expired; try again.")
-        rp = passkeys.relying_party(request, authenticator.config)
-        try:
-            new = passkeys.verify_registration(rp, form.get("credential", ""), str(state.get("c")))
-        except passkeys.PasskeyError as exc:
-            raise StaffError(str(exc)) from exc
-
-        def work(db):  # noqa: ANN001, ANN202
-            from sqlalchemy import select
-
-            taken = db.execute(select(Passkey.id).where(Passkey.credential_id == new.credential_id)).first()
-            if taken is not None:
-                raise StaffError("This passkey is already registered.", 409)
-            first = not authenticator.mfa.factors(db, principal.user_id).any
-            db.add(Passkey(
-                user_id=principal.user_id, name=name, credential_id=new.credential_id,
-                public_key=new.public_key, user_handle=str(state.get("h")), sign_count=new.sign_count,
-                transports=new.transports,
-            ))
-            db.flush()
-            audit.record(db, "mfa_passkey_added", "user", principal.user_id, details={"name": name})
-            return self._first_factor(db, request, principal, "passkey") if first else None
-
-        codes = await self._write(principal, work)
-        if codes:
-            return await self.view._page(  # noqa: SLF001
-                request, principal, recovery_codes=codes,
-                notice=f"Passkey “{name}” added: two-factor sign-in is on. Save these recovery codes now: "
-                "they are shown once.",
-            )
-        return self.view._done(request, f"Passkey “{name}” added.")  # noqa: SLF001
-
-    async def passkey_remove(self, request: Request, principal: Principal, form: dict) -> Response:
-        mfa = _authenticator(request).mfa
-        raw_id = form.get("passkey_id", "")
-
-        def work(db):  # noqa: ANN001, ANN202
-            passkey = mfa.remove_passkey(db, principal.user_id, int(raw_id)) if raw_id.isdigit() and len(raw_id) < 10 else None
-            if passkey is None:
-                raise StaffError("No such passkey.", 404)
-            audit.record(db, "mfa_passkey_removed", "user", principal.user_id, details={"name": passkey.name})
-            user = user_service.get_user(db, principal.user_id)
-            return passkey.name, self._after_removal(db, request, principal, user.role)
-
-        name, signed_out = await self._write(principal, work)
-        return self._removed(request, signed_out, f"Passkey “{name}” removed.")
-

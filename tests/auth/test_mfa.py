@@ -14,7 +14,7 @@ from sqlalchemy import delete, select, update
 
 from admin_app.db import build_session_factory
 from admin_app.main import create_app
-from auth.mfa import SecretBox
+from auth.codes import SecretBox
 from models import AuditEntry, AuthSession, LoginFailure, PendingLogin, RecoveryCode, Role, TotpFactor
 from tests.conftest import TEST_SECRET, make_settings
 from tests.factories import ORIGIN, PASSWORD, admin_login, api_login, make_user
