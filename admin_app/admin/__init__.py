@@ -17,9 +17,9 @@ from starlette.staticfiles import StaticFiles
 from admin_app.admin.account import AccountView
 from admin_app.admin.audit_view import AuditEntryAdmin
 from admin_app.admin.compat import accept_post_on_actions, order_actions, prepend_routes
+from admin_app.admin.compat.routes import guard_routes
 from admin_app.admin.dashboard import dashboard
 from admin_app.admin.mfa import SecondFactorPages
-from admin_app.admin.routes import guard_routes
 from admin_app.admin.views import ResourceView, view_for
 from admin_app.db import build_session_factory
 from admin_app.resources import Registry

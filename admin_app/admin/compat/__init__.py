@@ -1,4 +1,5 @@
-"""Every use of SQLAdmin's private internals, in one place, each covered by tests/admin/test_compat.py.
+"""Every use of SQLAdmin's private internals, in one place (this package: routes.py guards its
+routes), each covered by tests/admin/test_compat.py and tests/admin/test_admin_identifiers.py.
 
 SQLAdmin is pinned to the range these were read from (pyproject.toml: sqladmin 0.32.x). When
 upgrading, read the new release's application.py and models.py for each name below, run the
