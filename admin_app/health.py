@@ -2,23 +2,49 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
+
+from admin_app.api.responses import RETRY_AFTER
 
 router = APIRouter(tags=["health"])
 
 
-@router.get("/healthz", summary="The process is up")
-def healthz() -> dict[str, str]:
-    return {"status": "ok"}
+class Alive(BaseModel):
+    """The process answers."""
+
+    status: Literal["ok"]
+
+
+class Ready(BaseModel):
+    """The database answers."""
+
+    status: Literal["ready"]
+
+
+class Unavailable(BaseModel):
+    """The database does not answer; try again after Retry-After."""
+
+    status: Literal["unavailable"]
+    detail: str
+
+
+@router.get("/healthz", response_model=Alive, operation_id="healthz", summary="The process is up")
+def healthz() -> Alive:
+    return Alive(status="ok")
 
 
 @router.get(
     "/readyz",
+    response_model=Ready,
+    operation_id="readyz",
     summary="The database is reachable",
-    responses={503: {"description": "Database unreachable"}},
+    responses={503: {"model": Unavailable, "description": "Database unreachable", "headers": {"Retry-After": RETRY_AFTER}}},
 )
 def readyz(request: Request) -> JSONResponse:
     try:

@@ -58,6 +58,10 @@ def create_app(settings: Settings | None = None, resources: Registry | None = No
             in_flight.cancel()
             engine.dispose()
 
+    from fastapi import Depends
+
+    from admin_app.api.query import one_value_each
+
     app = FastAPI(
         title="Task back-office API",
         version="0.1.0",
@@ -68,6 +72,7 @@ def create_app(settings: Settings | None = None, resources: Registry | None = No
         docs_url="/api/docs",
         redoc_url=None,
         openapi_url="/api/openapi.json",
+        dependencies=[Depends(one_value_each)],
     )
     session_factory = build_session_factory(engine)
     passwords = Passwords.from_settings(settings)
@@ -99,16 +104,15 @@ def create_app(settings: Settings | None = None, resources: Registry | None = No
     from admin_app.api import audit as audit_api
     from admin_app.api import auth as auth_api
     from admin_app.api import mfa as mfa_api
+    from admin_app.api.methods import answer_undeclared_methods
     from admin_app.api.resource_router import build_router
     from admin_app.health import router as health_router
 
-    app.include_router(health_router)
-    app.include_router(auth_api.router)
-    app.include_router(mfa_api.router)
-    app.include_router(audit_api.router)
+    for router in (health_router, auth_api.router, mfa_api.router, audit_api.router):
+        app.include_router(answer_undeclared_methods(router))
     for resource in registry:
         if resource.api is not None:
-            app.include_router(build_router(resource))
+            app.include_router(answer_undeclared_methods(build_router(resource)))
 
     from admin_app.admin import build_admin
     from admin_app.admin.compat import inline_script_hashes
@@ -158,6 +162,9 @@ def create_app(settings: Settings | None = None, resources: Registry | None = No
     )
     app.add_middleware(RequestIdMiddleware)
     cache_url_paths(app)
+    from admin_app.api import openapi
+
+    openapi.install(app, settings)
     return app
 
 

@@ -3,19 +3,19 @@
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, BeforeValidator, ConfigDict
+from pydantic import AfterValidator, ConfigDict
 from sqlalchemy import Column, ForeignKey, Integer
 from sqlmodel import Field, SQLModel
 
-from models.common import UTCDateTime, reject_control_characters, require_text, strip_text, utcnow
+from models.common import NonBlankText, Output, UTCDateTime, require_text, strip_text, utcnow
 
 # Stored as sent (stripped): PostgreSQL refuses a NUL, and a blank name recognises nothing.
 TokenName = Annotated[
     str,
-    BeforeValidator(strip_text),
     Field(min_length=1, max_length=100),
+    AfterValidator(strip_text),
     AfterValidator(require_text),
-    AfterValidator(reject_control_characters),
+    NonBlankText,
 ]
 
 
@@ -45,7 +45,7 @@ class ApiTokenCreate(SQLModel):
     expires_in_days: int | None = Field(default=None, ge=1, le=3650)
 
 
-class ApiTokenPublic(SQLModel):
+class ApiTokenPublic(Output):
     id: int
     name: str
     prefix: str

@@ -1,12 +1,13 @@
 """The audit trail: one append-only row per change or login event, written in its transaction."""
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any, Literal
 
+from pydantic import Field as PydanticField
 from sqlalchemy import JSON, Index
 from sqlmodel import Field, SQLModel
 
-from models.common import UTCDateTime, utcnow
+from models.common import Output, UTCDateTime, utcnow
 
 
 class AuditEntry(SQLModel, table=True):
@@ -29,7 +30,7 @@ class AuditEntry(SQLModel, table=True):
         return f"{self.action} {self.entity} {self.entity_id or ''}".strip()
 
 
-class AuditEntryPublic(SQLModel):
+class AuditEntryPublic(Output):
     id: int
     at: datetime
     actor_id: int | None
@@ -38,5 +39,15 @@ class AuditEntryPublic(SQLModel):
     action: str
     entity: str
     entity_id: str | None
-    changes: dict[str, Any] | None
-    details: dict[str, Any] | None
+    changes: dict[str, Annotated[list[Any], PydanticField(min_length=2, max_length=2)] | Literal["changed"]] | None = Field(
+        description="Per field, `[old, new]` (JSON values: dates and times as ISO 8601 text; "
+        "`[null, value]` on create, `[value, null]` on delete); a secret shows only `\"changed\"` "
+        "(the password), never a value. Null for events that change no row (logins).",
+        schema_extra={"json_schema_extra": {"examples": [{"status": ["pending", "done"], "priority": [1, 3]}]}},
+    )
+    details: dict[str, str | int | float | bool | None | list[Any] | dict[str, Any]] | None = Field(
+        description="What an event that is no row change records, by action: logins the `address` "
+        "and `reason`; `export` the `format`, `query` and `rows`; `import` the rows created and "
+        "updated; `mfa_reset` what was removed (`totp`, `passkeys`, `recovery_codes`, "
+        "`sessions_ended`); `mfa_passkey_added`/`_removed` the `name`. Null for row changes.",
+    )

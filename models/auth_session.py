@@ -5,7 +5,7 @@ from datetime import datetime
 from sqlalchemy import Column, ForeignKey, Integer
 from sqlmodel import Field, SQLModel
 
-from models.common import UTCDateTime, utcnow
+from models.common import Output, UTCDateTime, utcnow
 
 
 class AuthSession(SQLModel, table=True):
@@ -25,7 +25,7 @@ class AuthSession(SQLModel, table=True):
     second_factor: str | None = Field(default=None, max_length=16)
 
 
-class AuthSessionPublic(SQLModel):
+class AuthSessionPublic(Output):
     id: str
     created_at: datetime
     last_seen_at: datetime

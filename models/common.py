@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from enum import Enum
 from typing import Annotated, Any, ClassVar
 
-from pydantic import AfterValidator, model_validator
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    ConfigDict,
+    GetCoreSchemaHandler,
+    GetJsonSchemaHandler,
+    model_validator,
+)
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema, core_schema
 from sqlalchemy import Column, DateTime, Integer
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
@@ -65,7 +76,29 @@ def to_utc(value: datetime) -> datetime:
         raise ValueError("out of range once converted to UTC") from None
 
 
-UTCTimestamp = Annotated[datetime, AfterValidator(to_utc)]
+_NUMBER = re.compile(r"\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*")
+
+
+def not_a_number(value: object) -> object:
+    """Dates and times are ISO 8601 text, as the schema says: pydantic would also take a
+    number of seconds (`0` is 1970-01-01), which no client means."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        raise ValueError("expected an ISO 8601 date or time, not a number")
+    if isinstance(value, str) and _NUMBER.fullmatch(value):
+        raise ValueError("expected an ISO 8601 date or time, not a number")
+    return value
+
+
+def not_a_number_for_bool(value: object) -> object:
+    """A yes/no is `true` or `false`, as the schema says: pydantic would also take 0 and 1."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        raise ValueError("expected true or false, not a number")
+    return value
+
+
+UTCTimestamp = Annotated[datetime, AfterValidator(to_utc), BeforeValidator(not_a_number)]
+IsoDate = Annotated[date, BeforeValidator(not_a_number)]
+YesNo = Annotated[bool, BeforeValidator(not_a_number_for_bool)]
 
 
 def jsonable(value: Any) -> Any:
@@ -87,7 +120,39 @@ def reject_control_characters(value: str | None) -> str | None:
     return value
 
 
-NoControlCharacters = AfterValidator(reject_control_characters)
+# The same rule as a JSON-schema pattern, so the API schema states it: C0 controls but tab,
+# LF and CR are refused anywhere in the text; a non-blank text has a character that is not
+# white space. (`\s` means the same in Python, ECMAScript and Rust for what is left.)
+_CONTROLS = r"\x00-\x08\x0b\x0c\x0e-\x1f"
+TEXT_PATTERN = rf"^[^{_CONTROLS}]*$"
+NON_BLANK_TEXT_PATTERN = rf"^[^{_CONTROLS}]*[^\s{_CONTROLS}][^{_CONTROLS}]*$"
+
+
+@dataclass(frozen=True)
+class PlainText:
+    """Annotation for text fields: control characters refused (before any stripping, so the
+    check sees what was sent), and the rule stated as a `pattern` in the JSON schema."""
+
+    non_blank: bool = False
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
+        def check(value: Any) -> Any:
+            return reject_control_characters(value) if isinstance(value, str) else value
+
+        return core_schema.no_info_before_validator_function(check, handler(source))
+
+    def __get_pydantic_json_schema__(self, schema: CoreSchema, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+        json_schema = handler(schema)
+        pattern = NON_BLANK_TEXT_PATTERN if self.non_blank else TEXT_PATTERN
+        for branch in json_schema.get("anyOf", [json_schema]):
+            if branch.get("type") == "string":
+                branch["pattern"] = pattern
+        return json_schema
+
+
+# Last in an `Annotated[...]`, so that it runs before the other validators.
+NoControlCharacters = PlainText()
+NonBlankText = PlainText(non_blank=True)
 
 
 def strip_text(value: object) -> object:
@@ -100,6 +165,13 @@ def require_text(value: str) -> str:
     if not value.strip():
         raise ValueError("must not be blank")
     return value
+
+
+class Output(SQLModel):
+    """A response model: a field with a default is still always sent, so the schema (the
+    serialization one, which FastAPI uses for responses) marks it required."""
+
+    model_config = ConfigDict(json_schema_serialization_defaults_required=True)  # type: ignore[assignment]
 
 
 class Stamped(SQLModel):
@@ -127,6 +199,18 @@ class Patch(SQLModel):
     """A partial update: only the fields sent change, and `not_null` fields cannot be emptied."""
 
     not_null: ClassVar[tuple[str, ...]] = ()
+
+    @classmethod
+    def __get_pydantic_json_schema__(cls, schema: CoreSchema, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+        """The `not_null` fields may be left out but not sent as null: the schema says so."""
+        json_schema = handler.resolve_ref_schema(handler(schema))
+        for name in cls.not_null:
+            field = json_schema.get("properties", {}).get(name, {})
+            if "anyOf" in field:
+                field["anyOf"] = [b for b in field["anyOf"] if b.get("type") != "null"]
+                if len(field["anyOf"]) == 1:
+                    field.update(field.pop("anyOf")[0])
+        return json_schema
 
     @model_validator(mode="after")
     def _required_fields_not_null(self) -> Patch:

@@ -3,16 +3,19 @@
 from datetime import datetime
 from typing import Annotated, Optional
 
-from pydantic import AfterValidator, BeforeValidator, ConfigDict, StringConstraints
+from pydantic import AfterValidator, ConfigDict, StringConstraints
 from sqlalchemy import Column, ForeignKey, Index, Integer
 from sqlmodel import Field, Relationship, SQLModel
 
 from models.common import (
     DbId,
+    NoControlCharacters,
+    NonBlankText,
+    Output,
     Patch,
     Stamped,
     Version,
-    reject_control_characters,
+    YesNo,
     require_text,
     strip_text,
     version_column,
@@ -24,34 +27,34 @@ CODE_MAX = 12
 DESCRIPTION_MAX = 1000
 
 
-def _upper(value: object) -> object:
+def _upper(value: str) -> str:
     """Codes are upper case: `ops` is taken as `OPS`."""
-    return value.strip().upper() if isinstance(value, str) else value
+    return value.strip().upper()
 
 
+# The length as sent, then stripped; the controls checked first (NonBlankText runs first).
 Name = Annotated[
     str,
-    BeforeValidator(strip_text),
     Field(min_length=1, max_length=NAME_MAX),
+    AfterValidator(strip_text),
     AfterValidator(require_text),
-    AfterValidator(reject_control_characters),
+    NonBlankText,
 ]
+# The pattern is what is accepted as sent (any case, surrounding blanks); stored upper case.
 Code = Annotated[
     str,
-    BeforeValidator(_upper),
-    StringConstraints(pattern=rf"^[A-Z0-9]{{2,{CODE_MAX}}}$"),
-    Field(description=f"2 to {CODE_MAX} upper-case letters and digits, unique"),
+    StringConstraints(pattern=rf"^[ \t\n\r]*[A-Za-z0-9]{{2,{CODE_MAX}}}[ \t\n\r]*$"),
+    AfterValidator(_upper),
+    Field(description=f"2 to {CODE_MAX} letters and digits, unique; stored upper case"),
 ]
-Description = Annotated[
-    str | None, Field(max_length=DESCRIPTION_MAX), AfterValidator(reject_control_characters)
-]
+Description = Annotated[str | None, Field(max_length=DESCRIPTION_MAX), NoControlCharacters]
 
 
 class ProjectBase(SQLModel):
     name: Name = Field(max_length=NAME_MAX)
     code: Code = Field(max_length=CODE_MAX, unique=True, index=True)
     description: Description = Field(default=None, max_length=DESCRIPTION_MAX)
-    archived: bool = Field(default=False)
+    archived: YesNo = Field(default=False)
 
 
 _VERSION = version_column()
@@ -115,12 +118,12 @@ class ProjectUpdate(Patch):
     name: Name | None = None
     code: Code | None = None
     description: Description = None
-    archived: bool | None = None
+    archived: YesNo | None = None
     owner_id: DbId | None = None
     version: Version = None
 
 
-class ProjectPublic(ProjectBase):
+class ProjectPublic(ProjectBase, Output):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
@@ -142,7 +145,7 @@ class ProjectPublic(ProjectBase):
     version: int
 
 
-class ProjectRef(SQLModel):
+class ProjectRef(Output):
     """A project as other entities show it."""
 
     id: int

@@ -6,7 +6,7 @@ from datetime import datetime
 from sqlalchemy import BigInteger, Column, ForeignKey, Integer, String, Text
 from sqlmodel import Field, SQLModel
 
-from models.common import UTCDateTime, utcnow
+from models.common import Output, UTCDateTime, utcnow
 
 
 def _user_fk(*, primary_key: bool = False) -> Column:
@@ -85,14 +85,14 @@ class PendingLogin(SQLModel, table=True):
     expires_at: datetime = Field(sa_type=UTCDateTime, nullable=False, index=True)
 
 
-class PasskeyPublic(SQLModel):
+class PasskeyPublic(Output):
     id: int
     name: str
     created_at: datetime
     last_used_at: datetime | None
 
 
-class SecondFactorStatus(SQLModel):
+class SecondFactorStatus(Output):
     """What second factors an account has (never a secret)."""
 
     totp: bool

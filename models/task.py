@@ -1,20 +1,23 @@
 """Tasks: the table and its API schemas, with the seed tutorial's validation grown up."""
 
-from datetime import date, datetime
+from datetime import datetime
 from enum import Enum
 from typing import Annotated, Any, Optional
 
-from pydantic import AfterValidator, BeforeValidator, ConfigDict
+from pydantic import AfterValidator, ConfigDict
 from sqlalchemy import Column, ColumnElement, ForeignKey, Index, Integer, String, func
 from sqlmodel import Field, Relationship, SQLModel
 
 from models.common import (
     DbId,
+    IsoDate,
+    NoControlCharacters,
+    NonBlankText,
+    Output,
     Patch,
     Stamped,
     UTCDateTime,
     Version,
-    reject_control_characters,
     require_text,
     strip_text,
     utcnow,
@@ -43,16 +46,16 @@ PRIORITY_LABELS = {1: "Low", 2: "Normal", 3: "High", 4: "Very high", 5: "Urgent"
 TITLE_MAX = 200
 DESCRIPTION_MAX = 1000
 
+# The length as sent, then stripped; the controls checked first (NonBlankText runs first),
+# so that the schema's minLength, maxLength and pattern say exactly what is accepted.
 Title = Annotated[
     str,
-    BeforeValidator(strip_text),
     Field(min_length=1, max_length=TITLE_MAX),
+    AfterValidator(strip_text),
     AfterValidator(require_text),
-    AfterValidator(reject_control_characters),
+    NonBlankText,
 ]
-Description = Annotated[
-    str | None, Field(max_length=DESCRIPTION_MAX), AfterValidator(reject_control_characters)
-]
+Description = Annotated[str | None, Field(max_length=DESCRIPTION_MAX), NoControlCharacters]
 Priority = Annotated[int, Field(ge=min(PRIORITY_LABELS), le=max(PRIORITY_LABELS))]
 
 
@@ -75,7 +78,7 @@ class TaskBase(SQLModel):
     # status, priority and due_date are indexed together with id: see Task.__table_args__.
     status: TaskStatus = Field(default=TaskStatus.pending, sa_type=String(16))
     priority: Priority = Field(default=1)
-    due_date: date | None = Field(default=None)
+    due_date: IsoDate | None = Field(default=None)
 
 
 _VERSION = version_column()
@@ -196,13 +199,13 @@ class TaskUpdate(Patch):
     description: Description = None
     status: TaskStatus | None = None
     priority: Priority | None = None
-    due_date: date | None = None
+    due_date: IsoDate | None = None
     assignee_id: DbId | None = None
     project_id: DbId | None = None
     version: Version = None
 
 
-class TaskPublic(TaskBase):
+class TaskPublic(TaskBase, Output):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [

@@ -2,14 +2,27 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from enum import Enum
+from typing import Annotated
 
-from pydantic import ConfigDict, EmailStr, field_validator
+from email_validator import SPECIAL_USE_DOMAIN_NAMES
+from pydantic import AfterValidator, ConfigDict, EmailStr, field_validator
 from sqlalchemy import String
 from sqlmodel import Field, SQLModel
 
-from models.common import Patch, Stamped, UTCDateTime, Version, reject_control_characters, version_column
+from models.common import (
+    NoControlCharacters,
+    Output,
+    Patch,
+    Stamped,
+    UTCDateTime,
+    Version,
+    YesNo,
+    strip_text,
+    version_column,
+)
 
 
 class Role(str, Enum):
@@ -22,21 +35,37 @@ def normalize_email(value: str) -> str:
     return value.strip().lower()
 
 
+def _any_case(word: str) -> str:
+    return "".join(f"[{c.lower()}{c.upper()}]" if c.isalpha() else re.escape(c) for c in word)
+
+
+# email-validator refuses the special-use domains (RFC 6761 and kin: `.test`, `.local`,
+# `localhost`...) whatever the case; the schema says so, as a pattern beside `format: email`.
+RESERVED_DOMAINS_PATTERN = (
+    r"^(?![\s\S]*[@.](?:" + "|".join(_any_case(d) for d in SPECIAL_USE_DOMAIN_NAMES) + r")\.?\s*$)"
+)
+EMAIL_SCHEMA = {"pattern": RESERVED_DOMAINS_PATTERN}
+# A new password: the app's schema puts the configured length limits here (PASSWORD_MIN_LENGTH,
+# PASSWORD_MAX_LENGTH; see admin_app/api/openapi.py), and a NUL is refused.
+NEW_PASSWORD = "x-new-password"
+PASSWORD_SCHEMA = {NEW_PASSWORD: True}
+
+# The full name's length as sent, then stripped; control characters refused first.
+FullName = Annotated[str, Field(max_length=200), AfterValidator(strip_text), NoControlCharacters]
+
+
 class UserBase(SQLModel):
-    email: EmailStr = Field(max_length=254, sa_type=String(254), unique=True, index=True)
-    full_name: str = Field(default="", max_length=200)
+    email: EmailStr = Field(
+        max_length=254, sa_type=String(254), unique=True, index=True, schema_extra={"json_schema_extra": EMAIL_SCHEMA}
+    )
+    full_name: FullName = Field(default="", max_length=200)
     role: Role = Field(default=Role.viewer, sa_type=String(16), index=True)
-    is_active: bool = Field(default=True, index=True)
+    is_active: YesNo = Field(default=True, index=True)
 
     @field_validator("email", mode="before")
     @classmethod
     def _normalize_email(cls, value: object) -> object:
         return normalize_email(value) if isinstance(value, str) else value
-
-    @field_validator("full_name")
-    @classmethod
-    def _clean_name(cls, value: str) -> str:
-        return reject_control_characters(value.strip()) or ""
 
 
 _VERSION = version_column()
@@ -75,7 +104,10 @@ class UserCreate(UserBase):
         },
     )  # type: ignore[assignment]
 
-    password: str = Field(description="Subject to the password rules (length, not the email)")
+    password: str = Field(
+        description="Subject to the password rules (length, not the email)",
+        schema_extra={"json_schema_extra": PASSWORD_SCHEMA},
+    )
 
 
 class UserUpdate(Patch):
@@ -88,24 +120,22 @@ class UserUpdate(Patch):
         },
     )  # type: ignore[assignment]
 
-    email: EmailStr | None = None
-    full_name: str | None = Field(default=None, max_length=200)
+    email: EmailStr | None = Field(default=None, schema_extra={"json_schema_extra": EMAIL_SCHEMA})
+    full_name: FullName | None = None
     role: Role | None = None
-    is_active: bool | None = None
-    password: str | None = None
+    is_active: YesNo | None = None
+    password: str | None = Field(
+        default=None, description="Subject to the password rules (length, not the email)",
+        schema_extra={"json_schema_extra": PASSWORD_SCHEMA},
+    )
     version: Version = None
 
     _normalize_email = field_validator("email", mode="before")(
         UserBase._normalize_email.__func__  # type: ignore[attr-defined]
     )
 
-    @field_validator("full_name")
-    @classmethod
-    def _clean_name(cls, value: str | None) -> str | None:
-        return None if value is None else UserBase._clean_name(value)
 
-
-class UserPublic(UserBase):
+class UserPublic(UserBase, Output):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
@@ -131,7 +161,7 @@ class UserPublic(UserBase):
     version: int
 
 
-class UserRef(SQLModel):
+class UserRef(Output):
     """A user as other entities show it (a task's assignee)."""
 
     id: int

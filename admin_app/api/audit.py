@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from admin_app.api.deps import SessionDep, require
 from admin_app.api.responses import error_responses
-from admin_app.services.pagination import SortKey, paginate, parse_sort
+from admin_app.services.pagination import CURSOR_PATTERN, SortKey, paginate, parse_sort
 from auth.principal import Principal
 from models import AuditEntry, AuditEntryPublic
 from models.common import MAX_DB_ID, NoControlCharacters, UTCTimestamp
@@ -33,6 +33,7 @@ NEWEST_FIRST = parse_sort(
 @router.get(
     "",
     response_model=AuditPage,
+    operation_id="list_audit_entries",
     summary="Audit entries, newest first",
     responses=error_responses(401, 403, 422, e403="Admin role required"),
 )
@@ -46,7 +47,7 @@ def list_audit_entries(
     at_after: UTCTimestamp | None = None,
     at_before: UTCTimestamp | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    cursor: Annotated[str | None, Query(max_length=200, pattern=CURSOR_PATTERN)] = None,
 ) -> AuditPage:
     query = select(AuditEntry)
     for column, value in (

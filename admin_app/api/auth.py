@@ -41,6 +41,7 @@ from models import (
     UserUpdate,
 )
 from models.common import MAX_DB_ID, NoControlCharacters
+from models.user import PASSWORD_SCHEMA
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
 Account = Annotated[Principal, Depends(require("account", "*"))]
@@ -71,7 +72,7 @@ class PasswordChange(SQLModel):
     model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
 
     current_password: str = Field(max_length=4096)
-    new_password: str = Field(max_length=4096)
+    new_password: str = Field(max_length=4096, json_schema_extra=PASSWORD_SCHEMA)
 
 
 ERRORS = error_responses(401, 403)
@@ -79,7 +80,7 @@ ERRORS = error_responses(401, 403)
 
 @router.post(
     "/login",
-    response_model=UserPublic,
+    response_model=UserPublic, operation_id="login",
     summary="Log in and receive the session cookie",
     responses=error_responses(
         400, 401, 403, 413, 422, 429,
@@ -126,7 +127,7 @@ def _user_public(request: Request, user_id: int) -> UserPublic:
 
 
 @router.post(
-    "/logout", status_code=204, summary="End this session",
+    "/logout", status_code=204, operation_id="logout", summary="End this session",
     responses=error_responses(403, e403="A cross-site request"),
 )
 def logout(request: Request, authenticator: AuthenticatorDep) -> Response:
@@ -137,13 +138,13 @@ def logout(request: Request, authenticator: AuthenticatorDep) -> Response:
     return response
 
 
-@router.get("/me", response_model=UserPublic, summary="The logged-in user", responses=ERRORS)
+@router.get("/me", response_model=UserPublic, operation_id="get_me", summary="The logged-in user", responses=ERRORS)
 def me(principal: CurrentUser, db: SessionDep) -> UserPublic:
     return UserPublic.model_validate(user_service.get_user(db, principal.user_id))
 
 
 @router.post(
-    "/password", status_code=204, summary="Change my password (ends my other sessions, revokes my API tokens)",
+    "/password", status_code=204, operation_id="change_password", summary="Change my password (ends my other sessions, revokes my API tokens)",
     responses=error_responses(
         400, 401, 403, 413, 422,
         e400="Current password wrong, or a body that is not UTF-8 JSON", e422="New password refused",
@@ -163,7 +164,7 @@ def change_password(
     return Response(status_code=204)
 
 
-@router.get("/sessions", response_model=list[AuthSessionPublic], summary="My active sessions", responses=ERRORS)
+@router.get("/sessions", response_model=list[AuthSessionPublic], operation_id="list_my_sessions", summary="My active sessions", responses=ERRORS)
 def my_sessions(principal: Account, db: SessionDep) -> list[AuthSessionPublic]:
     return [
         AuthSessionPublic.model_validate(row, update={"current": row.id == principal.session_id})
@@ -171,7 +172,7 @@ def my_sessions(principal: Account, db: SessionDep) -> list[AuthSessionPublic]:
     ]
 
 
-@router.delete("/sessions/{session_id}", status_code=204, summary="End one of my sessions", responses=error_responses(401, 403, 404, 422, e404="No such session"))
+@router.delete("/sessions/{session_id}", status_code=204, operation_id="end_my_session", summary="End one of my sessions", responses=error_responses(401, 403, 404, 422, e404="No such session"))
 def end_my_session(session_id: SessionId, principal: Account, db: SessionDep) -> Response:
     if not session_store.end_session_of_user(db, principal.user_id, session_id):
         raise NotFound("Session not found.")
@@ -179,13 +180,13 @@ def end_my_session(session_id: SessionId, principal: Account, db: SessionDep) ->
     return Response(status_code=204)
 
 
-@router.get("/tokens", response_model=list[ApiTokenPublic], summary="My API tokens", responses=ERRORS)
+@router.get("/tokens", response_model=list[ApiTokenPublic], operation_id="list_my_tokens", summary="My API tokens", responses=ERRORS)
 def my_tokens(principal: Account, db: SessionDep) -> list[ApiTokenPublic]:
     return [ApiTokenPublic.model_validate(t) for t in token_store.list_tokens(db, principal.user_id)]
 
 
 @router.post(
-    "/tokens", status_code=201, response_model=ApiTokenCreated,
+    "/tokens", status_code=201, response_model=ApiTokenCreated, operation_id="create_token",
     summary="Create an API token (the secret is in this response only)",
     responses=error_responses(
         400, 401, 403, 413, 422,
@@ -207,7 +208,7 @@ def create_token(
 
 
 @router.delete(
-    "/tokens/{token_id}", status_code=204, summary="Revoke one of my API tokens",
+    "/tokens/{token_id}", status_code=204, operation_id="revoke_token", summary="Revoke one of my API tokens",
     responses=error_responses(401, 403, 404, 422, e404="No such token"),
 )
 def revoke_token(token_id: TokenId, principal: Account, db: SessionDep) -> Response:

@@ -25,7 +25,7 @@ UserId = Annotated[int, Path(ge=1, le=MAX_DB_ID, description="The user's id")]
 
 
 @router.get(
-    "/api/auth/second-factors", response_model=SecondFactorStatus,
+    "/api/auth/second-factors", response_model=SecondFactorStatus, operation_id="get_my_second_factors",
     summary="My second factors (authenticator app, passkeys, recovery codes left)",
     responses=error_responses(401, 403),
 )
@@ -34,7 +34,7 @@ def my_second_factors(principal: Account, db: SessionDep, authenticator: Authent
 
 
 @router.delete(
-    "/api/users/{user_id}/second-factors", status_code=204, tags=["users"],
+    "/api/users/{user_id}/second-factors", status_code=204, tags=["users"], operation_id="reset_second_factors",
     summary="Reset a user's second factors (admin role; that user's sessions end)",
     responses=error_responses(
         401, 403, 404, 409, 422, e404="No such user",

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response, status
 
 from admin_app.api.deps import CurrentUser, SessionDep, WriteContextDep, ensure_allowed, require
-from admin_app.api.responses import error_responses
+from admin_app.api.responses import ETAG, LOCATION, error_responses, with_headers
 from admin_app.api.schemas import BulkResult, api_models
 from admin_app.api.versions import IfMatch
 from admin_app.resources.spec import Resource
@@ -88,7 +88,8 @@ def build_router(resource: Resource) -> APIRouter:
     @router.post(
         "", status_code=201, response_model=Public, operation_id=f"create_{noun}", name=f"create_{noun}",
         summary=f"Create a {label}", description="Answers 201 with the row and its URL in `Location`.",
-        dependencies=[Depends(require(perm, "create"))], responses=error_responses(400, 401, 403, 409, 413, 422),
+        dependencies=[Depends(require(perm, "create"))],
+        responses={**with_headers(201, ETag=ETAG, Location=LOCATION), **error_responses(400, 401, 403, 409, 413, 422)},
     )
     def create_row(body: Create, request: Request, response: Response, ctx: WriteContextDep) -> Any:
         row = records.create(ctx, resource, body)
@@ -130,7 +131,8 @@ def build_router(resource: Resource) -> APIRouter:
     @router.get(
         "/{" + f"{noun}_id" + "}", response_model=Public, operation_id=f"get_{noun}", name=f"get_{noun}",
         summary=f"One {label}", description='The `ETag` header carries the version (`"3"`).',
-        dependencies=[Depends(require(perm, "details"))], responses=error_responses(401, 403, 404, 422),
+        dependencies=[Depends(require(perm, "details"))],
+        responses={**with_headers(200, ETag=ETAG), **error_responses(401, 403, 404, 422)},
     )
     @by_id
     def get_row(row_id: RowId, response: Response, db: SessionDep) -> Any:
@@ -143,7 +145,7 @@ def build_router(resource: Resource) -> APIRouter:
             summary=f"Replace a {label}",
             description="Every field is set: those left out take their defaults. " + versions,
             dependencies=[Depends(require(perm, "edit"))],
-            responses=error_responses(400, 401, 403, 404, 409, 412, 413, 422, 428),
+            responses={**with_headers(200, ETag=ETAG), **error_responses(400, 401, 403, 404, 409, 412, 413, 422, 428)},
         )
         @by_id
         def replace_row(row_id: RowId, body: Replace, response: Response, ctx: WriteContextDep, precondition: IfMatch) -> Any:
@@ -154,7 +156,7 @@ def build_router(resource: Resource) -> APIRouter:
         summary=f"Change some fields of a {label}",
         description="Only the fields sent change. " + api.notes.get("update", "") + versions,
         dependencies=[Depends(require(perm, "edit"))],
-        responses=error_responses(400, 401, 403, 404, 409, 412, 413, 422, 428),
+        responses={**with_headers(200, ETag=ETAG), **error_responses(400, 401, 403, 404, 409, 412, 413, 422, 428)},
     )
     @by_id
     def update_row(row_id: RowId, body: Update, response: Response, ctx: WriteContextDep, precondition: IfMatch) -> Any:
@@ -163,7 +165,8 @@ def build_router(resource: Resource) -> APIRouter:
     @router.delete(
         "/{" + f"{noun}_id" + "}", status_code=204, operation_id=f"delete_{noun}", name=f"delete_{noun}",
         summary=f"Delete a {label}",
-        description=api.notes.get("delete", "") + f"With `If-Match`, a {label} changed since is refused (412) and kept.",
+        description=api.notes.get("delete", "") + f"`If-Match` is optional here: with it, a {label} changed "
+        "since is refused (412) and kept; without it, the current version is deleted.",
         dependencies=[Depends(require(perm, "delete"))],
         responses=error_responses(400, 401, 403, 404, 409, 412, 422),
     )

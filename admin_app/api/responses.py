@@ -1,15 +1,19 @@
-"""The error shapes every API route shares, for the OpenAPI schema."""
+"""The answers every API route shares, for the OpenAPI schema: one error type per status,
+and the response headers a client reads (ETag, Location, Retry-After)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from pydantic import ConfigDict
+from pydantic import Field as PydanticField
 from sqlmodel import SQLModel
 
+from models.common import Output
 
-class ErrorMessage(SQLModel):
-    """Every error but request validation: `{"detail": "<message>"}`."""
+
+class ErrorMessage(Output):
+    """Every error but 422: `{"detail": "<message>"}`."""
 
     model_config = ConfigDict(
         json_schema_extra={"examples": [{"detail": "Task 42 not found."}]}
@@ -21,28 +25,35 @@ class ErrorMessage(SQLModel):
 class FieldError(SQLModel):
     """One field that failed request validation (FastAPI's shape)."""
 
-    loc: list[str | int]
-    msg: str
-    type: str
+    loc: list[str | int] = PydanticField(description='Where: `["body", "title"]`, `["query", "limit"]`')
+    msg: str = PydanticField(description="What is wrong, for people")
+    type: str = PydanticField(description="What is wrong, for programs: `string_too_short`, `missing`...")
+    input: Any = PydanticField(default=None, description="The value that was refused, as sent")
+    ctx: dict[str, Any] | None = PydanticField(
+        default=None, description='The rule\'s parameters, when it has some: `{"min_length": 1}`'
+    )
 
 
-class FieldErrors(SQLModel):
-    """Request validation: one entry per field that failed."""
+class FieldErrors(Output):
+    """Invalid input (422): request validation lists every field that failed; a rule of the
+    service checked after it (an unknown assignee, a weak password, a foreign cursor) is one
+    message naming the field."""
 
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
                 {"detail": [{"loc": ["body", "title"], "msg": "String should have at least 1 character",
-                             "type": "string_too_short"}]}
+                             "type": "string_too_short", "input": "", "ctx": {"min_length": 1}}]},
+                {"detail": "assignee_id: no user 99."},
             ]
         }
     )  # type: ignore[assignment]
 
-    detail: list[FieldError]
+    detail: list[FieldError] | str
 
 
 DESCRIPTIONS = {
-    400: "Malformed request: a body that is not UTF-8 JSON, or an If-Match that is not an ETag",
+    400: "Malformed request: a body that is not UTF-8 JSON, or an If-Match that is not a quoted ETag",
     401: "Not authenticated: no valid session cookie or bearer token",
     403: "Authenticated, but the role may not do this (or a cross-site request)",
     404: "No such row",
@@ -53,17 +64,22 @@ DESCRIPTIONS = {
     "when a rule of the service refused it after validation",
     428: "The version you read is required: If-Match or `version` in the body",
     429: "Too many attempts; wait as long as Retry-After says",
+    503: "Not ready (the database is unreachable); try again after Retry-After",
 }
-# 422 has two shapes: request validation lists every field (FieldErrors); a service rule
-# checked after it (an unknown assignee, a weak password, a foreign cursor) names one.
-MODELS: dict[int, Any] = {422: FieldErrors | ErrorMessage}
-HEADERS = {
-    429: {"Retry-After": {"description": "Seconds to wait", "required": True, "schema": {"type": "integer"}}},
-}
+MODELS: dict[int, Any] = {422: FieldErrors}
+RETRY_AFTER = {"description": "Seconds to wait before trying again", "required": True,
+               "schema": {"type": "integer", "minimum": 0}}
+# The version of the row, as a strong entity tag: `"3"`. Send it back as If-Match.
+ETAG_VALUE = r'^"[1-9][0-9]{0,9}"$'
+ETAG = {"description": 'The row\'s version as a quoted entity tag (`"3"`): send it back as `If-Match`',
+        "required": True, "schema": {"type": "string", "pattern": ETAG_VALUE}}
+LOCATION = {"description": "The URL of the row just created", "required": True,
+            "schema": {"type": "string", "format": "uri-reference"}}
+HEADERS: dict[int, dict[str, Any]] = {429: {"Retry-After": RETRY_AFTER}, 503: {"Retry-After": RETRY_AFTER}}
 
 
 def error_responses(*codes: int, **descriptions: str) -> dict[int | str, dict[str, Any]]:
-    """`responses=` for a route: each status with its description and the error model."""
+    """`responses=` for a route: each status with its description and its one error model."""
     out: dict[int | str, dict[str, Any]] = {}
     for code in codes:
         description = descriptions.get(f"e{code}", DESCRIPTIONS[code])
@@ -71,3 +87,8 @@ def error_responses(*codes: int, **descriptions: str) -> dict[int | str, dict[st
         if code in HEADERS:
             out[code]["headers"] = HEADERS[code]
     return out
+
+
+def with_headers(status: int, **headers: dict[str, Any]) -> dict[int | str, dict[str, Any]]:
+    """`responses=` entry declaring the headers of a success answer (its model is the route's)."""
+    return {status: {"headers": {name.replace("_", "-"): spec for name, spec in headers.items()}}}

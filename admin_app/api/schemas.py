@@ -14,9 +14,9 @@ from admin_app.resources.spec import Resource
 from admin_app.services.bulk import MAX_BULK_IDS
 from admin_app.services.filtering import FilterBase, filters_of
 from admin_app.services.listing import listing_of
-from admin_app.services.pagination import MAX_CURSOR_LENGTH, sort_choices
+from admin_app.services.pagination import CURSOR_PATTERN, MAX_CURSOR_LENGTH, sort_choices
 from admin_app.services.schemas import bulk_set_model
-from models.common import DbId
+from models.common import DbId, YesNo
 
 
 class BulkResult(SQLModel):
@@ -56,6 +56,30 @@ def _example_set(resource: Resource) -> dict[str, Any]:
     return {}
 
 
+def bulk_rules(filter_model: type) -> list[dict[str, Any]]:
+    """What BulkRequestBase checks, as JSON schema: `ids` or a non-empty `filter`, and `set`
+    or `"delete": true` (a filter is empty when every condition is null)."""
+    some_condition = [{"required": [name], "properties": {name: {"not": {"type": "null"}}}}
+                      for name in filter_model.model_fields]
+    return [
+        {"oneOf": [
+            {"required": ["ids"], "properties": {"ids": {"type": "array"}, "filter": {"type": "null"}}},
+            {"required": ["filter"], "properties": {
+                "filter": {"type": "object", "anyOf": some_condition}, "ids": {"type": "null"},
+            }},
+        ]},
+        {"oneOf": [
+            {"required": ["set"], "properties": {"set": {"type": "object"}, "delete": {"const": False}}},
+            {"required": ["delete"], "properties": {"delete": {"const": True}, "set": {"type": "null"}}},
+        ]},
+    ]
+
+
+def enum_name(sort: str) -> str:
+    """What a generated client calls a sort value: `-priority` is PRIORITY_DESC, `due_date` DUE_DATE."""
+    return sort.lstrip("-").upper() + ("_DESC" if sort.startswith("-") else "")
+
+
 @dataclass(frozen=True)
 class ApiModels:
     list_params: type[ListParamsBase]
@@ -83,20 +107,22 @@ def api_models(resource: Resource) -> ApiModels:
         "largest: last ascending, first descending." if nullable else ""
     )
     filter_fields = frozenset(filter_model.model_fields)
+    choices = sort_choices(sorts)
 
     def filter_spec(self: Any) -> FilterBase:
         return filter_model.model_validate(self.model_dump(include=filter_fields, exclude_unset=True))
 
     list_params = create_model(  # type: ignore[call-overload]
         f"{name}ListParams", __base__=(filter_model, ListParamsBase), __module__=__name__,
-        sort=(Literal[sort_choices(sorts)], PydanticField(  # type: ignore[valid-type]
+        sort=(Literal[choices], PydanticField(  # type: ignore[valid-type]
             default="id", description="Column to sort by, `-` first for descending; ties are broken by id."
-            + null_note,
+            + null_note, json_schema_extra={"x-enum-varnames": [enum_name(c) for c in choices]},
         )),
         limit=(int, PydanticField(default=50, ge=1, le=200, description="Rows per page (1-200)")),
         cursor=(str | None, PydanticField(
-            default=None, max_length=MAX_CURSOR_LENGTH,
-            description="`next_cursor` of the previous page, with the same sort",
+            default=None, max_length=MAX_CURSOR_LENGTH, pattern=CURSOR_PATTERN,
+            description="`next_cursor` of the previous page, with the same sort (opaque, base64url; "
+            "one this server did not hand out is refused)",
         )),
         count=(bool, PydanticField(default=False, description=f"Add `total`, the number of matching {plural}")),
     )
@@ -124,11 +150,12 @@ def api_models(resource: Resource) -> ApiModels:
             set=(bulk_set | None, PydanticField(
                 default=None, description="Fields to set: " + ", ".join(bulk_set.model_fields)
             )),
-            delete=(bool, PydanticField(default=False, description=f"true to delete the chosen {plural}")),
+            delete=(YesNo, PydanticField(default=False, description=f"true to delete the chosen {plural}")),
         )
-        bulk_request.model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
-            {"ids": [3, 5, 8], "set": _example_set(resource)}, {"ids": [3, 5, 8], "delete": True},
-        ]})
+        bulk_request.model_config = ConfigDict(extra="forbid", json_schema_extra={
+            "examples": [{"ids": [3, 5, 8], "set": _example_set(resource)}, {"ids": [3, 5, 8], "delete": True}],
+            "allOf": bulk_rules(filter_model),
+        })
         bulk_request.model_rebuild(force=True)
         bulk_request.__doc__ = "Which rows (`ids` or `filter`) and what to do (`set` or `delete`)."
     return ApiModels(list_params, page, bulk_request)

@@ -25,7 +25,15 @@ from admin_app.errors import InvalidInput
 from admin_app.resources.spec import Boolean, Choice, DateRange, Lookup, Range, Resource
 from admin_app.services.search import contains_text
 from admin_app.services.wording import validation_message
-from models.common import DbId, UTCTimestamp, jsonable, reject_control_characters, utcnow
+from models.common import (
+    TEXT_PATTERN,
+    DbId,
+    IsoDate,
+    UTCTimestamp,
+    jsonable,
+    reject_control_characters,
+    utcnow,
+)
 
 SEARCH = "q"  # the API's name; the admin's search box is `search`
 ADMIN_SEARCH = "search"
@@ -85,7 +93,7 @@ def column_type(column: Any, *, integer: Any = int, text: Any = str) -> Any:
     if isinstance(kind, DateTime):
         return UTCTimestamp
     if isinstance(kind, Date):
-        return date
+        return IsoDate
     if isinstance(kind, SABoolean):
         return bool
     if isinstance(kind, Integer):
@@ -145,7 +153,8 @@ class Filters:
         if resource.searchable:
             searched = ", ".join(resource.label_of(n).lower() for n in resource.searchable)
             fields[SEARCH] = (str | None, PydanticField(
-                default=None, max_length=200, description=f"Substring of {searched}"
+                default=None, max_length=200, description=f"Substring of {searched}",
+                json_schema_extra={"pattern": TEXT_PATTERN},
             ))
             validators["_clean_q"] = field_validator(SEARCH)(_clean_search)
         if resource.presets:

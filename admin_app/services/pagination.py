@@ -26,6 +26,8 @@ from admin_app.errors import InvalidInput
 from models.common import MAX_DB_ID
 
 MAX_CURSOR_LENGTH = 1000
+# What encode_cursor writes: unpadded base64url.
+CURSOR_PATTERN = r"^[A-Za-z0-9_-]*$"
 
 
 @dataclass(frozen=True)

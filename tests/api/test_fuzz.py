@@ -12,6 +12,7 @@ throttle only logins (documented 401/429) in this test's own emptied database.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from datetime import date
 from typing import Any
@@ -24,6 +25,7 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.python import asgi
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
+    positive_data_acceptance,
     response_headers_conformance,
     response_schema_conformance,
     status_code_conformance,
@@ -55,6 +57,31 @@ def stays_authenticated(ctx, response, case) -> bool | None:  # noqa: ANN001
     if response.status_code == 401 and case.operation.path != "/api/auth/login":
         raise AssertionError(f"401 on {case.operation.label}: the fuzzing token was lost")
     return None
+
+
+def _detail(response: Any) -> Any:
+    try:
+        return response.json().get("detail")
+    except (ValueError, AttributeError):
+        return None
+
+
+@schemathesis.check
+def schema_valid_input_passes_validation(ctx, response, case) -> bool | None:  # noqa: ANN001
+    """`positive_data_acceptance`, less what no schema can state: a rule on the data as it is
+    now. Input the schema allows must pass request validation (no list of field errors); it
+    may still name a version that is no longer current (412), leave out the version (428:
+    If-Match or the body's `version`, one or the other, which OpenAPI cannot say), or break a
+    rule of the service on the stored rows, answered with one message (a 400 or 422 whose
+    `detail` is a string: an assignee that does not exist, a cursor this server did not hand
+    out, a wrong current password, If-Match and the body naming different versions).
+    Schemathesis' coverage phase also sends header values outside their pattern as valid
+    ones (`If-Match: 0`): those get the 400 of a malformed If-Match, one message as well."""
+    if response.status_code in (412, 428):
+        return None
+    if response.status_code in (400, 422) and isinstance(_detail(response), str):
+        return None
+    return positive_data_acceptance(ctx, response, case)
 
 
 CHECKS = [
@@ -136,3 +163,68 @@ schema = schemathesis.pytest.from_fixture("api_schema")
 )
 def test_the_api_answers_every_generated_request_as_documented(case, fuzz_headers) -> None:  # noqa: ANN001
     case.call_and_validate(headers=fuzz_headers, checks=CHECKS)
+
+
+# The whole run, as `schemathesis run --phases examples,coverage,fuzzing,stateful --checks all`
+# would do it against a server: every phase, every built-in check (plus the ones above), a
+# fixed seed and deterministic generation, so CI replays the same requests. Examples, then
+# coverage, run once; the engine then alternates fuzzing and stateful sequences until the
+# time budget (FUZZ_SECONDS, default 90) is spent, which is what bounds the run.
+ENGINE_CONFIG: dict[str, Any] = {
+    "seed": 20261202,
+    "max-time": int(os.environ.get("FUZZ_SECONDS", "90")),
+    "continue-on-failure": True,
+    "generation": {
+        "database": "none", "deterministic": True, "no-shrink": True,
+        "max-examples": int(os.environ.get("FUZZ_EXAMPLES", "15")),
+    },
+    "phases": {
+        "examples": {"enabled": True},
+        "coverage": {"enabled": True, "generate-duplicate-query-parameters": True},
+        "fuzzing": {"enabled": True},
+        "stateful": {"enabled": True, "max-steps": 12},
+    },
+    # Every check; positive_data_acceptance as schema_valid_input_passes_validation above.
+    "checks": {"enabled": True, "positive_data_acceptance": {"enabled": False}},
+}
+
+
+def _findings(stream: Any) -> tuple[list[str], set[str]]:
+    """Every failed check and engine error of a run, one line each; and the phases that ran."""
+    from schemathesis.engine import events
+
+    found: list[str] = []
+    phases: set[str] = set()
+    for event in stream:
+        if isinstance(event, events.PhaseStarted):
+            phases.add(event.phase.name.value)
+        elif isinstance(event, events.ScenarioFinished | events.FuzzScenarioFinished):
+            for checks in event.recorder.checks.values():
+                for check in checks:
+                    if check.failure_info is not None:
+                        failure = check.failure_info.failure
+                        status = getattr(failure, "status_code", "")
+                        found.append(f"{check.name} on {event.recorder.label}: {status} {failure.title}: "
+                                     f"{failure.message.splitlines()[0] if failure.message else ''}"
+                                     f"\n    {check.failure_info.code_sample}")
+        elif isinstance(event, events.NonFatalError):
+            found.append(f"error on {event.label}: {event.value!r}")
+        elif isinstance(event, events.FatalError):
+            raise event.exception
+    return sorted(set(found)), phases
+
+
+def test_every_phase_with_every_check_finds_nothing(app, fuzz_headers) -> None:  # noqa: ANN001
+    """Examples, coverage (undeclared methods and repeated parameters included), fuzzing and
+    stateful sequences (create, then read, change and delete what was created), all checks."""
+    from schemathesis.engine import from_schema
+
+    config = schemathesis.Config.from_dict({**ENGINE_CONFIG, "headers": fuzz_headers})
+    loaded = schemathesis.openapi.from_asgi("/api/openapi.json", app, config=config)
+    loaded.hook("flatmap_path_parameters")(lambda _context, params: _onto_seeded_rows(params))
+    try:
+        findings, phases = _findings(from_schema(loaded).execute())
+    finally:
+        asgi.shutdown_lifespans()
+    assert {"examples", "coverage", "fuzzing", "stateful"} <= phases, phases
+    assert not findings, f"{len(findings)} findings:\n" + "\n".join(findings)

@@ -1,0 +1,52 @@
+"""The app's OpenAPI schema: FastAPI's, with the limits that come from settings filled in.
+
+A model cannot know the configured password length; the fields that take a new password
+carry a marker (`x-new-password`), replaced here by `minLength`, `maxLength` and a pattern
+refusing NUL, so that the schema states what this server accepts.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+
+from admin_app.settings import Settings
+from models.user import NEW_PASSWORD
+
+NO_NUL = r"^[^\x00]*$"
+
+
+def _walk(node: Any) -> Any:
+    if isinstance(node, dict):
+        yield node
+        for value in node.values():
+            yield from _walk(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _walk(value)
+
+
+def password_limits(schema: dict[str, Any], settings: Settings) -> None:
+    for node in _walk(schema.get("components", {})):
+        if node.pop(NEW_PASSWORD, False):
+            branches = [b for b in node.get("anyOf", [node]) if b.get("type") == "string"]
+            for branch in branches:
+                branch.update(
+                    minLength=settings.password_min_length,
+                    maxLength=min(settings.password_max_length, branch.get("maxLength", 1 << 30)),
+                    pattern=NO_NUL,
+                )
+
+
+def install(app: FastAPI, settings: Settings) -> None:
+    """Make `app.openapi()` (and /api/openapi.json) answer the completed schema."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = build()
+            password_limits(schema, settings)
+        return app.openapi_schema  # type: ignore[return-value]
+
+    app.openapi = openapi  # type: ignore[method-assign]
