@@ -122,12 +122,16 @@ def task_rows(app, *ids: int) -> dict[int, Task]:  # noqa: ANN001
 
 def listed_ids(html: str) -> list[int]:
     """The task ids in the rows of a list page, in order."""
-    return [int(v) for v in re.findall(r'<input type="hidden" value="(\d+)">', html)]
+    return [int(v) for v in re.findall(r'<tr data-row-id="(\d+)">', html)]
 
 
 def shown_count(html: str) -> str:
-    match = re.search(r"Showing \d+ to \d+ of ([^<]+?) items", html)
-    return match.group(1).strip() if match else ""
+    """The list footer's count: "1-25 of 1,204" -> "1204", "of about 1,000,000" -> "about 1,000,000"."""
+    match = re.search(r'id="list-count">\s*(?:[\d,]+-[\d,]+\s+of\s+([^<]+?)|(0) [^<]+?)\s*</p>', html)
+    if not match:
+        return ""
+    shown = (match.group(1) or match.group(2)).strip()
+    return shown if shown.startswith("about ") else shown.replace(",", "")
 
 
 def today() -> date:
