@@ -21,10 +21,12 @@ from admin_app.admin.compat import (
     log_expected_errors_at_info,
     order_actions,
     prepend_routes,
+    use_error_handler,
 )
 from admin_app.admin.compat.routes import guard_routes
 from admin_app.admin.dashboard import dashboard
 from admin_app.admin.display import count_text
+from admin_app.admin.error_pages import error_handler
 from admin_app.admin.mfa import SecondFactorPages
 from admin_app.admin.sidebar import active_filters, clear_all_url
 from admin_app.admin.views import ResourceView, view_for
@@ -80,6 +82,7 @@ def build_admin(app: FastAPI, engine: Engine, authenticator: Authenticator, regi
             order_actions(view, [a.slug for a in view.resource.actions])
     guard_routes(admin)
     log_expected_errors_at_info(ServiceError)
+    use_error_handler(admin, error_handler(admin))
     accept_post_on_actions(admin)
     # Logout is a POST (GET shows a confirmation); our own scripts and styles.
     # The login's second step, forced enrolment, passkey options, an admin's reset.

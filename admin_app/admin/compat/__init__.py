@@ -57,6 +57,14 @@ def prepend_routes(admin: Admin, routes: Iterable[BaseRoute]) -> None:
         admin.admin.router.routes.insert(0, route)
 
 
+def use_error_handler(admin: Admin, handler: Any) -> None:
+    """Our HTTPException page instead of SQLAdmin's bare one (it sets the handler in __init__;
+    Starlette reads the dict when it builds its middleware, on the first request)."""
+    from starlette.exceptions import HTTPException
+
+    admin.admin.exception_handlers[HTTPException] = handler
+
+
 def admin_of(view: Any) -> Admin:
     """The Admin a view was added to (SQLAdmin sets `_admin_ref` in add_view)."""
     return view._admin_ref
