@@ -50,4 +50,19 @@
     var query = params.toString();
     window.location.href = link.getAttribute("data-url") + (query ? "?" + query : "");
   }, true);
+
+  // The filter panel stays as staff left it, open or closed, from page to page.
+  var panel = document.getElementById("filter-panel");
+  if (panel) {
+    var key = "admin.filters-open";
+    var toggle = document.getElementById("filters-toggle");
+    var store = null;
+    try { store = window.localStorage; } catch (e) { store = null; }
+    if (store && store.getItem(key) === "1") {
+      panel.classList.add("show");
+      if (toggle) { toggle.setAttribute("aria-expanded", "true"); }
+    }
+    panel.addEventListener("show.bs.collapse", function () { if (store) { store.setItem(key, "1"); } });
+    panel.addEventListener("hide.bs.collapse", function () { if (store) { store.setItem(key, "0"); } });
+  }
 })();
