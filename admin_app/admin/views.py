@@ -255,6 +255,10 @@ def export_columns(resource: Resource) -> list[ExportColumn]:
         else:
             expression = getattr(resource.model, name)
         columns.append(ExportColumn(found.label, name, expression))
+    if resource.import_columns and resource.versioned and "id" in resource.export_columns \
+            and "version" not in resource.export_columns:
+        # With the id, the version the row had: re-importing the file updates, checked (importer.py).
+        columns.append(ExportColumn(resource.label_of("version"), "version", resource.model.version))
     return columns
 
 
