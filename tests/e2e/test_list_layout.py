@@ -63,7 +63,8 @@ def test_the_triage_columns_are_in_view(new_page, db, events, shoot, width, heig
     if width >= 1920:
         assert table["width"] >= 0.8 * width, table  # the filters no longer take a column
     expect(page.locator(".choice-badge").first).to_be_visible()
-    shoot(page, f"task-list-{width}")
+    if width == 1366 and who == EDITOR:
+        shoot(page, "task-list-1366")
     if who == VIEWER:
         expect(page.locator("input.select-box")).to_have_count(0)
         expect(page.get_by_role("button", name="Actions")).to_have_count(0)
@@ -87,7 +88,8 @@ def test_filters_open_and_close_and_show_as_chips(new_page, db, events, shoot, w
     chips = page.locator("#filter-chips .filter-chip")
     expect(chips).to_have_text([f"Search: {mark}", "Status: Pending"])
     expect(page.locator("#filter-panel")).to_be_visible()  # still open, as it was left
-    shoot(page, f"task-list-filters-open-{width}")
+    if width == 1366:
+        shoot(page, "task-list-filter-panel-1366")
     loaded(page)
     page.locator("#filters-toggle").click()
     expect(page.locator("#filter-panel")).to_be_hidden()
@@ -102,7 +104,7 @@ def test_filters_open_and_close_and_show_as_chips(new_page, db, events, shoot, w
 
 
 @pytest.mark.parametrize(("width", "height"), SCREENS)
-def test_the_audit_log_wraps_its_changes(new_page, db, events, shoot, width, height) -> None:  # noqa: ANN001
+def test_the_audit_log_wraps_its_changes(new_page, db, events, width, height) -> None:  # noqa: ANN001
     mark = marker()
     long_text = " ".join(["a description long enough to need several lines in the audit log"] * 6)
     make_tasks(db, [{"title": f"Audited {mark}", "description": long_text}])
@@ -115,5 +117,4 @@ def test_the_audit_log_wraps_its_changes(new_page, db, events, shoot, width, hei
         box = page.locator(f"thead th[data-column='{name}']").bounding_box()
         assert box is not None and box["x"] + box["width"] <= width, (name, box)
     expect(page.locator("input.select-box")).to_have_count(0)
-    shoot(page, f"audit-log-{width}")
     assert events.problems() == []
