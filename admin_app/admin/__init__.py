@@ -25,7 +25,7 @@ from admin_app.admin.compat import (
 )
 from admin_app.admin.compat.routes import guard_routes
 from admin_app.admin.dashboard import dashboard
-from admin_app.admin.display import count_text
+from admin_app.admin.display import count_text, show_time
 from admin_app.admin.error_pages import error_handler
 from admin_app.admin.mfa import SecondFactorPages
 from admin_app.admin.sidebar import active_filters, clear_all_url
@@ -69,6 +69,7 @@ def build_admin(app: FastAPI, engine: Engine, authenticator: Authenticator, regi
     admin.registry = registry
     admin.templates.env.globals.update(
         filter_chips=active_filters, clear_filters_url=clear_all_url, count_text=count_text,
+        show_time=show_time,
     )
     authentication.templates = admin.templates
     for name in SHARED_STATE:

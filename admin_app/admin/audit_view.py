@@ -17,7 +17,7 @@ from starlette.responses import Response
 
 from admin_app import audit
 from admin_app.admin.compat import RoutedRowUrls
-from admin_app.admin.display import type_formatters
+from admin_app.admin.display import timestamp_formatters, type_formatters
 from admin_app.admin.export import export_response
 from admin_app.admin.export_format import ExportColumn
 from admin_app.admin.sidebar import date_range
@@ -85,8 +85,8 @@ class AuditEntryAdmin(RoutedRowUrls, ModelView, model=AuditEntry):
         AuditEntry.entity: "Entity", AuditEntry.entity_id: "Entity id",
         AuditEntry.changes: "Changes", AuditEntry.details: "Details",
     }
-    column_formatters = {AuditEntry.changes: _changes}
-    column_formatters_detail = {AuditEntry.changes: _changes}
+    column_formatters = {AuditEntry.changes: _changes, **timestamp_formatters("at")}
+    column_formatters_detail = {AuditEntry.changes: _changes, **timestamp_formatters("at")}
     column_type_formatters = type_formatters()
     column_type_formatters_detail = type_formatters()
     column_sortable_list = [AuditEntry.at, AuditEntry.id]

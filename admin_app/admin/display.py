@@ -12,9 +12,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from markupsafe import Markup
 from sqladmin.formatters import BASE_FORMATTERS
+from sqlalchemy import DateTime
 from starlette.requests import Request
 
 from admin_app.resources.spec import Relation, Resource
@@ -30,17 +32,50 @@ BADGE_CLASSES = {
 }
 
 
-def timestamp(value: datetime) -> Markup:
-    """The one timestamp format of every page: minutes in UTC, the exact value on hover."""
+def _zone(name: str) -> ZoneInfo | None:
+    try:
+        return ZoneInfo(name) if name and name != "UTC" else None
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+
+
+def timestamp(value: datetime, zone: str = "UTC") -> Markup:
+    """The one timestamp format of every page: minutes in the viewer's time zone ("2026-12-01
+    19:25 UTC", "2026-12-01 20:25 CET"), the exact stored value (UTC) on hover."""
     at = value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
-    return Markup('<time datetime="{}" title="{}">{}</time>').format(
-        at.isoformat(), at.isoformat(sep=" "), at.strftime("%Y-%m-%d %H:%M UTC"),
-    )
+    tz = _zone(zone)
+    shown = at.astimezone(tz).strftime("%Y-%m-%d %H:%M %Z") if tz else at.strftime("%Y-%m-%d %H:%M UTC")
+    return Markup('<time datetime="{}" title="{}">{}</time>').format(at.isoformat(), at.isoformat(sep=" "), shown)
+
+
+def viewer_zone(request: Request) -> str:
+    """The time zone the signed-in user chose in My account (UTC by default)."""
+    principal = request.app.state.authenticator.principal(request)
+    return getattr(principal, "time_zone", "UTC") or "UTC"
+
+
+def show_time(request: Request, value: datetime | None) -> Markup:
+    """A timestamp for templates (the dashboard): in the viewer's zone; nothing for None."""
+    return timestamp(value, viewer_zone(request)) if value is not None else Markup("")
+
+
+def _timestamp_column(row: Any, attr: str, request: Request) -> Any:
+    value = getattr(row, attr)
+    return timestamp(value, viewer_zone(request)) if isinstance(value, datetime) else value
 
 
 def count_text(count: int) -> str:
     """A row count as the footer reads it: "1,204", or "about 1,000,000" for an estimate."""
     return str(count) if isinstance(count, ApproximateCount) else f"{count:,}"
+
+
+def _is_datetime(column: Any) -> bool:
+    return isinstance(getattr(column.type, "impl", column.type), DateTime)  # UTCDateTime is a decorator
+
+
+def timestamp_formatters(*names: str) -> dict[str, Any]:
+    """Column formatters showing these datetime columns in the viewer's zone (the audit log)."""
+    return dict.fromkeys(names, _timestamp_column)
 
 
 def type_formatters() -> dict[type, Any]:
@@ -78,8 +113,11 @@ def _labelled(labels: dict[Any, str], badges: dict[Any, str]) -> Any:
 def formatters(resource: Resource, resources: Callable[[type], Resource | None], allowed: Allowed) -> dict[str, Any]:
     """List and details show choices by label (badges where declared), related rows linked."""
     out: dict[str, Any] = {}
+    datetimes = {c.key for c in resource.model.__table__.columns if _is_datetime(c)}
     for found in resource.fields:
-        if isinstance(found, Relation):
+        if found.name in datetimes:
+            out[found.name] = _timestamp_column
+        elif isinstance(found, Relation):
             out[found.name] = _related(found, resources(found.target), allowed)
         elif getattr(found, "choices", None):
             badges = {jsonable(k): v for k, v in (found.badges or {}).items()}

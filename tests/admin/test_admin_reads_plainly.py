@@ -115,3 +115,20 @@ def test_active_filters_are_removable_chips(editor, make_user) -> None:  # noqa:
     }
     assert 'id="filters-active-count">5<' in page
     assert "filter-chip" not in editor.get("/admin/task/list").text
+
+
+def test_times_show_in_the_time_zone_chosen_in_my_account(admin, viewer, add_tasks) -> None:  # noqa: ANN001
+    at = datetime(2026, 12, 1, 19, 27, 3, tzinfo=UTC)
+    [task_id] = add_tasks(1, updated_at=at, created_at=at)
+    exact = 'title="2026-12-01 19:27:03+00:00"'
+    saved = admin.post("/admin/account", data={"do": "time-zone", "time_zone": "Europe/Paris"}, headers=ORIGIN)
+    assert saved.status_code == 303
+    assert toasts(admin.get("/admin/account").text) == ["Times now show in Europe/Paris."]
+    for url in ("/admin/task/list", f"/admin/task/details/{task_id}", "/admin/"):
+        page = admin.get(url).text
+        assert f"{exact}>2026-12-01 20:27 CET</time>" in page, url
+    assert re.search(r'<time [^>]+>\d{4}-\d\d-\d\d \d\d:\d\d CET</time>', admin.get("/admin/audit-entry/list").text)
+    assert f"{exact}>2026-12-01 19:27 UTC</time>" in viewer.get("/admin/task/list").text  # others keep UTC
+    refused = admin.post("/admin/account", data={"do": "time-zone", "time_zone": "Mars/Olympus"}, headers=ORIGIN)
+    assert refused.status_code == 400 and "not a known time zone" in html.unescape(refused.text)
+    assert "2026-12-01 20:27 CET" in admin.get("/admin/task/list").text  # unchanged
