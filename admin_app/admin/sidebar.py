@@ -133,6 +133,11 @@ class LookupFilter(SidebarFilter):
         value = request.query_params.get(self.parameter_name, "")
         if not value.isdigit():
             return None
+        cache = getattr(request.state, "chosen_rows", None)  # the panel and its chip both ask
+        if cache is None:
+            cache = request.state.chosen_rows = {}
+        if self.parameter_name in cache:
+            return cache[self.parameter_name]
         target, shown = self.relation.target, getattr(self.relation.target, self.relation.shown)
 
         def find() -> tuple[str, str] | None:
@@ -140,7 +145,8 @@ class LookupFilter(SidebarFilter):
                 row = db.execute(select(target.id, shown).where(target.id == int(value))).first()
             return (str(row[0]), str(row[1])) if row else None
 
-        return await anyio.to_thread.run_sync(find)
+        cache[self.parameter_name] = await anyio.to_thread.run_sync(find)
+        return cache[self.parameter_name]
 
     def clear_url(self, request: Request) -> URL:
         return _clear(request, self.parameter_name)
