@@ -61,6 +61,11 @@ def test_a_viewer_opens_rows_by_keyboard_and_e_does_nothing(new_page, db, events
     page.keyboard.press("e")  # no edit link for a viewer: stays
     page.keyboard.press("x")
     expect(page).to_have_url(re.compile(r"/admin/task/list\?"))
+    page.locator("#filters-toggle").focus()
+    page.keyboard.press("Enter")  # a focused button does its own thing, not "open the row"
+    expect(page.locator("#filter-panel")).to_be_visible()
+    expect(page).to_have_url(re.compile(r"/admin/task/list\?"))
+    page.locator("#filters-toggle").blur()
     page.keyboard.press("Enter")
     expect(page).to_have_url(re.compile(rf"/admin/task/details/{task_id}$"))
     assert events.problems() == []

@@ -126,6 +126,8 @@
         if (link) { event.preventDefault(); link.click(); }
         return;
       case "Enter":
+        // Enter on a focused link or button does what that control does.
+        if (target && target.closest && target.closest("a, button, [role='button']")) { return; }
         link = inCursorRow("a[href*='/details/']");
         break;
       case "e":
