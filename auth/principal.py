@@ -18,6 +18,7 @@ class Principal:
     session_id: str | None = None  # hashed id of the current session, for "end my others"
     token_id: int | None = None
     second_factor: str | None = None  # how the session's login passed it (totp, recovery, passkey)
+    time_zone: str = "UTC"  # how the admin shows this user times
 
     @property
     def label(self) -> str:

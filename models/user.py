@@ -77,6 +77,8 @@ class User(UserBase, Stamped, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     hashed_password: str = Field(max_length=255, repr=False)
+    # How the admin shows times to this user (an IANA name); set in My account.
+    time_zone: str = Field(default="UTC", max_length=64, sa_column_kwargs={"server_default": "UTC"})
     last_login_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     # Optimistic concurrency: every ORM update checks and increases it (StaleDataError).
     version: int = Field(default=1, sa_column=_VERSION)

@@ -11,7 +11,7 @@ from admin_app.cli import main
 from admin_app.db import build_session_factory
 from admin_app.errors import Conflict
 from admin_app.resources.tasks import TASKS
-from admin_app.services import bulk, records
+from admin_app.services import bulk, imports, records
 from admin_app.services.actor import Actor
 from admin_app.services.filtering import filters_of
 from admin_app.services.unit import WriteContext
@@ -331,7 +331,7 @@ def test_set_based_writes_leave_the_search_indexes_nothing_pending(pg_app, write
         else:
             rows = [TaskCreate(title=f"Imported invoice {i}", description="Quarterly figures " * 5)
                     for i in range(500)]
-            assert bulk.import_rows(as_tester(db), TASKS, rows).created == 500
+            assert imports.import_rows(as_tester(db), TASKS, rows).created == 500
     with factory() as db, db.begin():
         assert [_pending_pages(db, i) for i in ("ix_task_title_trgm", "ix_task_description_trgm")] == [0, 0]
 

@@ -8,6 +8,7 @@ from sqlalchemy import func, insert, select
 
 from models import AuditEntry, Role, Task
 from models.common import utcnow
+from tests.admin.conftest import import_csv
 from tests.factories import ORIGIN, admin_login, make_user
 
 EARLIER = utcnow().replace(year=2025)
@@ -101,8 +102,7 @@ def test_a_project_import_that_updates_writes_only_what_differs(app, client) -> 
     admin_login(client, "ed@example.com")
 
     def upload(content: str):  # noqa: ANN202
-        return client.post("/admin/project/import-csv", headers=ORIGIN, follow_redirects=False,
-                           files={"csvfile": ("p.csv", content.encode(), "text/csv")})
+        return import_csv(client, "/admin/project/import-csv", content)
 
     first = upload("code,name\nAAA,First\nBBB,Second\n")
     assert "2 projects created, 0 updated, 0 unchanged." in html.unescape(client.get(first.headers["location"]).text)

@@ -150,6 +150,19 @@ def test_check_ok(cli_env: str, capsys) -> None:  # noqa: ANN001
     assert "cli-test-secret" not in out
 
 
+def test_check_fails_on_a_database_not_at_head(monkeypatch, tmp_path, capsys) -> None:  # noqa: ANN001
+    """A database never migrated is not "Configuration OK.": exit 1, saying what to run."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'never-migrated.db'}")
+    monkeypatch.setenv("SECRET_KEY", "cli-test-secret-key-0123456789-abcdef")
+    assert main(["check"]) == 1
+    captured = capsys.readouterr()
+    assert "Configuration OK." not in captured.out
+    assert "never migrated" in captured.out
+    assert captured.err == "Database not at head: run `admin-app migrate`.\n"
+    assert main(["migrate"]) == 0 and main(["check"]) == 0
+
+
 @pytest.mark.parametrize(
     ("url", "message"),
     [

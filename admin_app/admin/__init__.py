@@ -16,12 +16,22 @@ from starlette.staticfiles import StaticFiles
 
 from admin_app.admin.account import AccountView
 from admin_app.admin.audit_view import AuditEntryAdmin
-from admin_app.admin.compat import accept_post_on_actions, order_actions, prepend_routes
+from admin_app.admin.compat import (
+    accept_post_on_actions,
+    log_expected_errors_at_info,
+    order_actions,
+    prepend_routes,
+    use_error_handler,
+)
 from admin_app.admin.compat.routes import guard_routes
 from admin_app.admin.dashboard import dashboard
+from admin_app.admin.display import count_text, show_time
+from admin_app.admin.error_pages import error_handler
 from admin_app.admin.mfa import SecondFactorPages
+from admin_app.admin.sidebar import active_filters, clear_all_url
 from admin_app.admin.views import ResourceView, view_for
 from admin_app.db import build_session_factory
+from admin_app.errors import ServiceError
 from admin_app.resources import Registry
 from auth.admin_backend import AdminAuthentication, RoleAuthorization
 from auth.authenticator import Authenticator
@@ -57,6 +67,10 @@ def build_admin(app: FastAPI, engine: Engine, authenticator: Authenticator, regi
         authorization_backend=RoleAuthorization(authenticator),
     )
     admin.registry = registry
+    admin.templates.env.globals.update(
+        filter_chips=active_filters, clear_filters_url=clear_all_url, count_text=count_text,
+        show_time=show_time,
+    )
     authentication.templates = admin.templates
     for name in SHARED_STATE:
         setattr(admin.admin.state, name, getattr(app.state, name, None))
@@ -68,6 +82,8 @@ def build_admin(app: FastAPI, engine: Engine, authenticator: Authenticator, regi
         if isinstance(view, ResourceView):
             order_actions(view, [a.slug for a in view.resource.actions])
     guard_routes(admin)
+    log_expected_errors_at_info(ServiceError)
+    use_error_handler(admin, error_handler(admin))
     accept_post_on_actions(admin)
     # Logout is a POST (GET shows a confirmation); our own scripts and styles.
     # The login's second step, forced enrolment, passkey options, an admin's reset.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from typing import Any
+from zoneinfo import available_timezones
 
 import anyio
 from pydantic import ValidationError
@@ -26,6 +27,8 @@ from models import ApiTokenCreate, UserUpdate
 from models.common import parse_db_id
 
 WRONG_PASSWORD = "Current password: not correct."
+# The zones My account offers (IANA names; "UTC" first), read once.
+TIME_ZONES = ["UTC", *sorted(z for z in available_timezones() if "/" in z and not z.startswith(("Etc/", "SystemV/")))]
 
 
 class AccountView(BaseView):
@@ -45,6 +48,7 @@ class AccountView(BaseView):
             "end-session": self._end_session,
             "create-token": self._create_token,
             "revoke-token": self._revoke_token,
+            "time-zone": self._set_time_zone,
             **AccountSecondFactors(self).handlers(),
         }.get(do)
         if handler is None:
@@ -67,6 +71,7 @@ class AccountView(BaseView):
                 "user": user,
                 "sessions": session_store.list_user_sessions(db, principal.user_id),
                 "tokens": token_store.list_tokens(db, principal.user_id),
+                "time_zones": TIME_ZONES,
                 **account_context(db, authenticator, user),
             }
 
@@ -114,6 +119,17 @@ class AccountView(BaseView):
 
         await anyio.to_thread.run_sync(self._write, principal, work)
         return self._done(request, "Password changed. Your other sessions were ended and your API tokens revoked.")
+
+    async def _set_time_zone(self, request: Request, principal: Principal, form: dict) -> Response:
+        zone = form.get("time_zone", "")
+        if zone not in TIME_ZONES:
+            raise StaffError("Time zone: not a known time zone; choose one from the list (like Europe/Paris).")
+
+        def work(db):  # noqa: ANN001, ANN202
+            user_service.get_user(db, principal.user_id).time_zone = zone
+
+        await anyio.to_thread.run_sync(self._write, principal, work)
+        return self._done(request, f"Times now show in {zone}.")
 
     async def _end_session(self, request: Request, principal: Principal, form: dict) -> Response:
         session_id = form.get("session_id", "")

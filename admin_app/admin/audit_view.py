@@ -17,6 +17,7 @@ from starlette.responses import Response
 
 from admin_app import audit
 from admin_app.admin.compat import RoutedRowUrls
+from admin_app.admin.display import timestamp_formatters, type_formatters
 from admin_app.admin.export import export_response
 from admin_app.admin.export_format import ExportColumn
 from admin_app.admin.sidebar import date_range
@@ -40,7 +41,7 @@ def _changes(model: Any, _name: str) -> Markup:
             lines.append(f"{escape(field)}: {escape(old)} → {escape(new)}")
         else:
             lines.append(f"{escape(field)}: {escape(json.dumps(change, default=str))}")
-    return Markup("<br>".join(lines))
+    return Markup('<div class="audit-changes">' + "<br>".join(lines) + "</div>")
 
 
 AUDIT_EXPORT = [
@@ -70,7 +71,7 @@ class AuditEntryAdmin(RoutedRowUrls, ModelView, model=AuditEntry):
     can_export = True
 
     column_list = [
-        AuditEntry.at, AuditEntry.actor_label, AuditEntry.via, AuditEntry.action,
+        AuditEntry.id, AuditEntry.at, AuditEntry.actor_label, AuditEntry.via, AuditEntry.action,
         AuditEntry.entity, AuditEntry.entity_id, AuditEntry.changes,
     ]
     column_details_list = [
@@ -84,8 +85,10 @@ class AuditEntryAdmin(RoutedRowUrls, ModelView, model=AuditEntry):
         AuditEntry.entity: "Entity", AuditEntry.entity_id: "Entity id",
         AuditEntry.changes: "Changes", AuditEntry.details: "Details",
     }
-    column_formatters = {AuditEntry.changes: _changes}
-    column_formatters_detail = {AuditEntry.changes: _changes}
+    column_formatters = {AuditEntry.changes: _changes, **timestamp_formatters("at")}
+    column_formatters_detail = {AuditEntry.changes: _changes, **timestamp_formatters("at")}
+    column_type_formatters = type_formatters()
+    column_type_formatters_detail = type_formatters()
     column_sortable_list = [AuditEntry.at, AuditEntry.id]
     column_default_sort = [(AuditEntry.id, True)]
     column_searchable_list = [AuditEntry.actor_label]

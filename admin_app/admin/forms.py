@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from sqladmin import ModelView
+from pydantic import BaseModel
+from sqladmin import Flash, ModelView
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from wtforms import Form, HiddenField, PasswordField, SelectField, validators
@@ -118,7 +119,7 @@ class ResourceForms(ModelView):
             with self.writing(request) as ctx:  # type: ignore[attr-defined]
                 return records.create(ctx, self.resource, schema.model_validate(payload))
 
-        return await run_in_threadpool(work)
+        return self.saved(request, await run_in_threadpool(work), "created")
 
     async def update_model(self, request: Request, pk: str, data: dict) -> Any:
         schema = self.resource.schemas.update
@@ -131,7 +132,19 @@ class ResourceForms(ModelView):
                 row = records.get(ctx.db, self.resource, row_id(pk))
                 return records.update(ctx, self.resource, row, schema.model_validate(payload))
 
-        return await run_in_threadpool(work)
+        return self.saved(request, await run_in_threadpool(work), "saved")
+
+    def saved(self, request: Request, row: Any, done: str) -> Any:
+        """Every save says what it did (bulk actions and deletes flash theirs in admin/bulk.py)."""
+        Flash.success(request, f"{row_label(self.resource, row)} {done}.")
+        return row
+
+
+def row_label(resource: Resource, row: Any) -> str:
+    """How a message names one row: its own `__str__` ("#12 Write the report"), else its id."""
+    if type(row).__str__ in (BaseModel.__str__, object.__str__):  # the default prints every field
+        return f"{resource.label} {row.id}"
+    return f"{resource.label} “{row}”"
 
 
 def _form_version(data: dict) -> int:

@@ -1,11 +1,16 @@
-"""Import a CSV into any declared table: every row validated by the Create model, every problem
-listed by row and column, all or nothing by default, the rows written by the generic service.
+"""Import a CSV into any declared table, in two steps: a preview, then the write.
 
-Headers are the declared import columns by name or label ("due date", "Due date", "due_date");
-a relation by the related row's shown column ("assignee": an email, "project": a code) or by id
-("assignee id"); a choice by its value or its label ("High"). The export's other columns are
-ignored, so an exported file can be edited and imported. With an `import_key` (a project's
-code), a row whose key exists updates that row, in the columns the file has.
+Uploading a file writes nothing: the page says what the file would do ("will create 3, update
+2, leave 1 unchanged, 1 problem") and lists every problem of every row (import_parse.py). The
+user then confirms, and the file is not uploaded again: the preview page holds it, compressed
+and signed (itsdangerous, salted with the table and the user's id, valid for PREVIEW_SECONDS).
+A signed payload rather than a server-side draft because any app process behind the load
+balancer can confirm it (no state in one process's memory, no table or migration), nothing is
+left to clean up, it is bounded by the upload's own size, and it cannot be altered or used by
+another user or for another table. The confirmation checks the file again against the
+database, in the write's own transaction (a row changed since the preview is a conflict).
+
+All or nothing by default; "skip invalid rows" imports the others.
 
 SQLAdmin 0.32's `can_import` validates with the WTForms form (not the models) and saves row by
 row with a savepoint each, so it stays switched off and this page replaces it.
@@ -13,14 +18,8 @@ row with a savepoint each, so it stays switched off and this page replaces it.
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
-
 import anyio
-from pydantic import BaseModel, ValidationError
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqladmin import Flash
 from sqlalchemy import func, select
 from starlette import status
@@ -28,152 +27,16 @@ from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from admin_app.admin.import_parse import MAX_LISTED, MAX_ROWS, ParsedFile, Problem, Resolve, parse
+from admin_app.admin.import_parse import _shown_words as shown_words
 from admin_app.admin.messages import StaffError
 from admin_app.admin.pages import ResourcePages, guard
 from admin_app.resources.spec import Relation, Resource
-from admin_app.services import bulk
-from admin_app.services.wording import field_errors
+from admin_app.services import imports
 from models.common import jsonable
 
-MAX_ROWS = 50_000
-MAX_LISTED = 200  # problems listed on the page; the rest are counted
-# resolve(relation, shown values in lower case) -> {shown value in lower case: id}
-Resolve = Callable[[Relation, set[str]], dict[str, int]]
-
-
-@dataclass(frozen=True)
-class Problem:
-    row: int  # as a spreadsheet numbers it: the header is row 1
-    column: str
-    message: str
-
-
-@dataclass
-class ParsedFile:
-    rows: list[tuple[int, BaseModel]] = field(default_factory=list)
-    problems: list[Problem] = field(default_factory=list)
-    total: int = 0
-    columns: set[str] = field(default_factory=set)  # the schema fields the file gives
-
-    @property
-    def bad_rows(self) -> int:
-        return len({p.row for p in self.problems if p.row > 1})
-
-
-def _key(name: str) -> str:
-    return " ".join(name.strip().lower().replace("_", " ").split())
-
-
-def headers(resource: Resource) -> tuple[dict[str, tuple[str, str]], set[str]]:
-    """Accepted header -> (field, how: "value", "shown" or "id"); headers ignored."""
-    accepted: dict[str, tuple[str, str]] = {}
-    for name in resource.import_columns:
-        found = resource.field(name)
-        for alias in (name, found.label):
-            accepted[_key(alias)] = (name, "shown" if isinstance(found, Relation) else "value")
-        if isinstance(found, Relation):
-            accepted[_key(f"{name} {found.shown}")] = (name, "shown")
-            for alias in (found.key, f"{name} id"):
-                accepted[_key(alias)] = (name, "id")
-    ignored = {_key(a) for n in resource.export_columns for a in (n, resource.label_of(n))} - set(accepted)
-    return accepted, ignored
-
-
-def parse(resource: Resource, content: bytes, resolve: Resolve) -> ParsedFile:
-    """Validate every row; related rows are resolved with one query per relation."""
-    result = ParsedFile()
-    try:
-        records = list(csv.reader(io.StringIO(content.decode("utf-8-sig"), newline="")))
-    except UnicodeDecodeError:
-        result.problems.append(Problem(0, "", "The file is not UTF-8 text (save it as CSV UTF-8)."))
-        return result
-    except csv.Error as exc:
-        result.problems.append(Problem(0, "", f"Not a readable CSV file: {exc}."))
-        return result
-    if not records or not any(cell.strip() for cell in records[0]):
-        result.problems.append(Problem(1, "", "The file has no header row."))
-        return result
-    accepted, ignored = headers(resource)
-    columns: dict[int, tuple[str, str, str]] = {}  # position -> (field, how, header as written)
-    for position, name in enumerate(records[0]):
-        if _key(name) in accepted:
-            columns[position] = (*accepted[_key(name)], name.strip())
-        elif _key(name) and _key(name) not in ignored:
-            expected = ", ".join(resource.import_columns)
-            result.problems.append(Problem(1, name.strip(), f"Unknown column; expected {expected}."))
-    create = resource.schemas.create
-    given = {f for f, _how, _h in columns.values()}
-    for name, info in create.model_fields.items():
-        if info.is_required() and name in resource.import_columns and name not in given:
-            result.problems.append(Problem(1, name, f"The {name} column is missing."))
-    data = [(n, r) for n, r in enumerate(records[1:], start=2) if any(c.strip() for c in r)]
-    result.total = len(data)
-    if result.total > MAX_ROWS:
-        result.problems.append(Problem(0, "", f"At most {MAX_ROWS:,} rows per file; this one has {result.total:,}."))
-    if result.problems:
-        return result
-    header_of = {f: h for f, _how, h in columns.values()}
-    result.columns = {getattr(resource.field(f), "key", f) for f in given}
-    known = _resolve_all(resource, columns, data, resolve)
-    keys_seen: dict[Any, int] = {}
-    for number, row in data:
-        payload: dict[str, Any] = {}
-        for position, (name, how, header) in columns.items():
-            text = row[position].strip() if position < len(row) else ""
-            problem = _cell(resource, payload, name, how, text, known)
-            if problem:
-                result.problems.append(Problem(number, header, problem))
-        try:
-            model = create.model_validate(payload)
-        except ValidationError as exc:
-            for name, message in field_errors(exc):
-                result.problems.append(Problem(number, header_of.get(name, name), message))
-            continue
-        key = resource.import_key
-        if key is not None:
-            value = getattr(model, key)
-            if value in keys_seen:
-                result.problems.append(Problem(number, header_of.get(key, key), f"Also in row {keys_seen[value]}."))
-                continue
-            keys_seen[value] = number
-        if not any(p.row == number for p in result.problems):
-            result.rows.append((number, model))
-    return result
-
-
-def _resolve_all(resource: Resource, columns: dict, data: list, resolve: Resolve) -> dict[str, dict[str, int]]:
-    known: dict[str, dict[str, int]] = {}
-    for position, (name, how, _h) in columns.items():
-        if how == "shown":
-            wanted = {r[position].strip().lower() for _n, r in data if position < len(r) and r[position].strip()}
-            known[name] = resolve(resource.relation(name), wanted)
-    return known
-
-
-def _cell(resource: Resource, payload: dict, name: str, how: str, text: str, known: dict) -> str | None:
-    """Put one cell into the payload; a problem's message if it names nothing."""
-    found = resource.field(name)
-    if not text:  # the default; for a row the import updates that empties the field
-        if resource.schemas.create.model_fields[getattr(found, "key", name)].is_required():
-            payload[name] = ""  # so that the model says what it wants ("must not be blank")
-        return None
-    if isinstance(found, Relation):
-        if how == "id":
-            payload[found.key] = text
-            return None
-        target = found.target.__name__.lower()
-        row_id = known.get(name, {}).get(text.lower())
-        if row_id is None:
-            return f"No {target} with the {_shown_words(found)} {text}."
-        payload[found.key] = row_id
-        return None
-    labels = {v.lower(): jsonable(k) for k, v in (getattr(found, "choices", None) or {}).items()}
-    payload[name] = labels.get(text.lower(), text)
-    return None
-
-
-def _shown_words(relation: Relation) -> str:
-    return relation.shown.replace("_", " ")
+PREVIEW_SECONDS = 30 * 60
+MAX_CONFIRM_BYTES = 16 * 1024 * 1024  # the signed file in the confirmation form
 
 
 def _resolver(view: ResourcePages) -> Resolve:
@@ -188,37 +51,90 @@ def _resolver(view: ResourcePages) -> Resolve:
     return resolve
 
 
-def _write(view: ResourcePages, request: Request, parsed: ParsedFile) -> bulk.ImportResult:
+def _run(view: ResourcePages, request: Request, parsed: ParsedFile, *, dry_run: bool) -> imports.ImportResult:
     with view.writing(request) as ctx:
-        return bulk.import_rows(ctx, view.resource, [m for _n, m in parsed.rows], parsed.columns)
+        return imports.import_rows(ctx, view.resource, [r for _n, r in parsed.rows], parsed.columns, dry_run=dry_run)
 
 
-def done_message(view: ResourcePages, result: bulk.ImportResult) -> str:
-    parts = [f"{result.created:,} {view.noun(result.created)} created"]
-    if view.resource.import_key:
-        parts += [f"{result.updated:,} updated", f"{result.unchanged:,} unchanged"]
-    return ", ".join(parts) + "."
+def _planned(view: ResourcePages, request: Request, parsed: ParsedFile) -> imports.ImportResult:
+    """What the file would do; ids that name no row and conflicts become the rows' problems."""
+    result = _run(view, request, parsed, dry_run=True)
+    for index, message in result.problems:
+        number = parsed.rows[index][0]
+        parsed.problems.append(Problem(number, "ID", message))
+    if result.problems:
+        bad = {parsed.rows[i][0] for i, _m in result.problems}
+        parsed.rows = [r for r in parsed.rows if r[0] not in bad]
+        parsed.problems.sort(key=lambda p: p.row)
+    return result
+
+
+def _signer(request: Request, view: ResourcePages) -> URLSafeTimedSerializer:
+    principal = request.app.state.authenticator.principal(request)
+    salt = f"admin-import:{view.identity}:{principal.user_id if principal else 0}"
+    return URLSafeTimedSerializer(request.app.state.settings.secret_key_value(), salt=salt)
+
+
+def summary(view: ResourcePages, result: imports.ImportResult, problems: int) -> str:
+    """ "Will create 3 tasks, update 2, leave 1 unchanged, 1 problem." """
+    return (f"Will create {result.created:,} {view.noun(result.created)}, update {result.updated:,}, "
+            f"leave {result.unchanged:,} unchanged, {problems:,} problem{'s' if problems != 1 else ''}.")
+
+
+def done_message(view: ResourcePages, result: imports.ImportResult) -> str:
+    return (f"{result.created:,} {view.noun(result.created)} created, {result.updated:,} updated, "
+            f"{result.unchanged:,} unchanged.")
+
+
+async def _read_upload(request: Request) -> tuple[bytes | None, str | None, bool]:
+    """(file content, signed token, skip invalid) from the form: a file, or a confirmation."""
+    async with request.form(max_files=1, max_part_size=MAX_CONFIRM_BYTES) as form:
+        skip_invalid = form.get("skip_invalid") in ("1", "on", "true")
+        token = form.get("preview")
+        if isinstance(token, str) and token:
+            return None, token, skip_invalid
+        upload = form.get("csvfile")
+        if not isinstance(upload, UploadFile) or not upload.filename:
+            return None, None, skip_invalid
+        return await upload.read(), None, skip_invalid
 
 
 async def import_page(view: ResourcePages, request: Request) -> Response:
     guard(view, request, view.resource.import_columns, "import")
     if request.method == "GET":
         return await _render(view, request)
-    async with request.form(max_files=1) as form:
-        upload = form.get("csvfile")
-        skip_invalid = form.get("skip_invalid") in ("1", "on", "true")
-        if not isinstance(upload, UploadFile) or not upload.filename:
-            return await _render(view, request, error="Choose a CSV file.", status_code=400)
-        content = await upload.read()
+    content, token, skip_invalid = await _read_upload(request)
+    if token is not None:
+        try:
+            content = _signer(request, view).loads(token, max_age=PREVIEW_SECONDS).encode()
+        except SignatureExpired:
+            return await _render(view, request, status_code=400, error="The preview has expired: upload the file again.")
+        except BadSignature:
+            return await _render(view, request, status_code=400, error="The preview is not valid: upload the file again.")
+    elif content is None:
+        return await _render(view, request, error="Choose a CSV file.", status_code=400)
     parsed = await anyio.to_thread.run_sync(parse, view.resource, content, _resolver(view))
-    file_level = any(p.row <= 1 for p in parsed.problems)
-    if parsed.problems and (file_level or not skip_invalid):
+    if any(p.row <= 1 for p in parsed.problems):
         return await _render(view, request, parsed=parsed, status_code=400,
-                             error=f"Nothing was imported: {_summary(parsed)}")
-    if not parsed.rows:
+                             error="Nothing was imported: the file itself has a problem (below).")
+    if not parsed.total:
         return await _render(view, request, parsed=parsed, status_code=400, error="The file has no rows to import.")
     try:
-        result = await anyio.to_thread.run_sync(_write, view, request, parsed)
+        plan = await anyio.to_thread.run_sync(lambda: _planned(view, request, parsed))
+    except StaffError as exc:
+        return await _render(view, request, parsed=parsed, status_code=400, error=f"Nothing was imported: {exc.message}")
+    if token is None or (parsed.problems and not skip_invalid):
+        signed = _signer(request, view).dumps(content.decode("utf-8-sig"))
+        error = None
+        if parsed.problems and token is not None:
+            error = f"Nothing was imported: {_bad_rows(parsed)}"
+        return await _render(view, request, parsed=parsed, preview=signed, error=error,
+                             plan=summary(view, plan, len(parsed.problems)), skip_invalid=skip_invalid,
+                             status_code=400 if error else 200)
+    if not parsed.rows:
+        return await _render(view, request, parsed=parsed, status_code=400, error="No valid rows to import.")
+    try:
+        result = await anyio.to_thread.run_sync(lambda: _run(view, request, parsed, dry_run=False))
     except StaffError as exc:
         return await _render(view, request, parsed=parsed, status_code=400, error=f"Nothing was imported: {exc.message}")
     message = done_message(view, result)
@@ -230,11 +146,9 @@ async def import_page(view: ResourcePages, request: Request) -> Response:
     return RedirectResponse(request.url_for("admin:list", identity=view.identity), status_code=status.HTTP_303_SEE_OTHER)
 
 
-def _summary(parsed: ParsedFile) -> str:
-    if any(p.row <= 1 for p in parsed.problems):
-        return "the file itself has a problem (below)."
-    return (f"{parsed.bad_rows:,} of {parsed.total:,} rows have errors (below). "
-            "Fix them, or tick “skip invalid rows”, and upload again.")
+def _bad_rows(parsed: ParsedFile) -> str:
+    return (f"{parsed.bad_rows:,} of {parsed.total:,} rows have problems (below). "
+            "Fix them and upload again, or tick “skip invalid rows” and confirm.")
 
 
 def column_hints(resource: Resource) -> list[tuple[str, str]]:
@@ -244,7 +158,7 @@ def column_hints(resource: Resource) -> list[tuple[str, str]]:
     for name in resource.import_columns:
         found = resource.field(name)
         if isinstance(found, Relation):
-            hint = f"a {found.target.__name__.lower()}'s {_shown_words(found)}"
+            hint = f"a {found.target.__name__.lower()}'s {shown_words(found)}"
         elif getattr(found, "choices", None):
             hint = ", ".join(f"{jsonable(k)} ({v})" for k, v in found.choices.items())
         else:
@@ -256,13 +170,16 @@ def column_hints(resource: Resource) -> list[tuple[str, str]]:
 async def _render(
     view: ResourcePages, request: Request, *, parsed: ParsedFile | None = None, error: str | None = None,
     notice: str | None = None, created: int | None = None, status_code: int = 200,
+    preview: str | None = None, plan: str | None = None, skip_invalid: bool = False,
 ) -> Response:
     problems = parsed.problems if parsed else []
     context = {
         "model_view": view, "title": f"Import {view.resource.plural.lower()} from CSV", "error": error,
         "notice": notice, "problems": problems[:MAX_LISTED], "more_problems": max(0, len(problems) - MAX_LISTED),
         "created": created, "max_rows": MAX_ROWS, "hints": column_hints(view.resource),
-        "import_key": view.resource.import_key,
+        "import_key": view.resource.import_key, "versioned": view.resource.versioned,
         "list_url": str(request.url_for("admin:list", identity=view.identity)),
+        "preview": preview, "plan": plan, "skip_invalid": skip_invalid,
+        "can_write": bool(parsed and parsed.rows),
     }
     return await view.templates.TemplateResponse(request, "sqladmin/import.html", context, status_code=status_code)

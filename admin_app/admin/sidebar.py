@@ -20,6 +20,8 @@ from admin_app.resources.spec import Boolean, Choice, DateRange, Lookup, Range, 
 from admin_app.services.filtering import PRESET
 from models.common import jsonable
 
+Chip = tuple[str, URL]  # an active filter: what it says, the list's URL without it
+
 
 class SidebarFilter:
     has_operator = False
@@ -62,6 +64,10 @@ class ChoiceFilter(SidebarFilter):
     def clear_url(self, request: Request) -> URL:
         return _clear(request, self.parameter_name)
 
+    async def chips(self, request: Request, model_view: Any) -> list[Chip]:
+        labels = dict(self.choices)
+        return [(f"{self.title}: {labels.get(v, v)}", self.toggle_url(request, v)) for v in self.chosen(request)]
+
 
 class SingleFilter(SidebarFilter):
     """One value of a few (yes/no, a preset): SQLAdmin's own lookup template."""
@@ -71,6 +77,14 @@ class SingleFilter(SidebarFilter):
 
     async def lookups(self, request: Request, model: Any, run_query: Callable[[Select], Any]) -> list[tuple[str, str]]:
         return self.choices
+
+    async def chips(self, request: Request, model_view: Any) -> list[Chip]:
+        value = request.query_params.get(self.parameter_name, "")
+        if not value:
+            return []
+        label = dict(self.choices).get(value, value)
+        return [(label if self.parameter_name == PRESET else f"{self.title}: {label}",
+                 _clear(request, self.parameter_name))]
 
 
 class BoundsFilter(SidebarFilter):
@@ -87,6 +101,14 @@ class BoundsFilter(SidebarFilter):
 
     def clear_url(self, request: Request) -> URL:
         return _clear(request, self.low_param, self.high_param)
+
+    async def chips(self, request: Request, model_view: Any) -> list[Chip]:
+        out = []
+        for param, word in zip((self.low_param, self.high_param), self.labels, strict=True):
+            value = request.query_params.get(param, "")
+            if value:
+                out.append((f"{self.title} {word} {value}", _clear(request, param)))
+        return out
 
 
 def date_range(prefix: str, title: str) -> BoundsFilter:
@@ -111,6 +133,11 @@ class LookupFilter(SidebarFilter):
         value = request.query_params.get(self.parameter_name, "")
         if not value.isdigit():
             return None
+        cache = getattr(request.state, "chosen_rows", None)  # the panel and its chip both ask
+        if cache is None:
+            cache = request.state.chosen_rows = {}
+        if self.parameter_name in cache:
+            return cache[self.parameter_name]
         target, shown = self.relation.target, getattr(self.relation.target, self.relation.shown)
 
         def find() -> tuple[str, str] | None:
@@ -118,10 +145,48 @@ class LookupFilter(SidebarFilter):
                 row = db.execute(select(target.id, shown).where(target.id == int(value))).first()
             return (str(row[0]), str(row[1])) if row else None
 
-        return await anyio.to_thread.run_sync(find)
+        cache[self.parameter_name] = await anyio.to_thread.run_sync(find)
+        return cache[self.parameter_name]
 
     def clear_url(self, request: Request) -> URL:
         return _clear(request, self.parameter_name)
+
+    async def chips(self, request: Request, model_view: Any) -> list[Chip]:
+        value = request.query_params.get(self.parameter_name, "")
+        if not value:
+            return []
+        chosen = await self.chosen(request, model_view)
+        return [(f"{self.title}: {chosen[1] if chosen else value}", self.clear_url(request))]
+
+
+async def active_filters(request: Request, model_view: Any) -> list[Chip]:
+    """The list's search and filters as (label, URL without it): the chips above the list.
+
+    Filters of SQLAdmin's own (the audit log's) have no `chips`: their value and operator."""
+    chips: list[Chip] = []
+    search = request.query_params.get("search", "")
+    if search:
+        chips.append((f"Search: {search}", _clear(request, "search")))
+    for entry in model_view.get_filters():
+        if hasattr(entry, "chips"):
+            chips.extend(await entry.chips(request, model_view))
+            continue
+        name = entry.parameter_name
+        value = request.query_params.get(name, "")
+        if value:
+            operator = request.query_params.get(f"{name}_op", "").replace("_", " ")
+            chips.append((f"{entry.title} {operator}: {value}" if operator else f"{entry.title}: {value}",
+                          _clear(request, name, f"{name}_op")))
+    return chips
+
+
+def clear_all_url(request: Request, model_view: Any) -> URL:
+    """The list without its search and filters (sort and page size kept)."""
+    names = ["search", PRESET]
+    for entry in model_view.get_filters():
+        names += [entry.parameter_name, f"{entry.parameter_name}_op",
+                  *(getattr(entry, a) for a in ("low_param", "high_param") if hasattr(entry, a))]
+    return _clear(request, *names)
 
 
 def choices_of(resource: Resource, name: str) -> list[tuple[str, str]]:

@@ -25,7 +25,7 @@ from starlette.responses import JSONResponse, Response
 from admin_app import audit
 from admin_app.admin.bulk import BulkActions
 from admin_app.admin.compat import RoutedRowUrls
-from admin_app.admin.display import formatters
+from admin_app.admin.display import formatters, type_formatters
 from admin_app.admin.export import export_response
 from admin_app.admin.export_format import ExportColumn
 from admin_app.admin.forms import ResourceForms, form_options
@@ -41,10 +41,17 @@ from admin_app.services.filtering import ADMIN_SEARCH, PRESET, FilterBase, filte
 from admin_app.services.listing import listing_of
 from admin_app.services.search import contains_text
 from admin_app.services.unit import WriteContext, unit_of_work
+from auth.roles import role_allows
 from models.common import jsonable
 
 PAGE_SIZES = [25, 50, 100, 500]
 LOOKUP_LIMIT = 20
+
+
+def role_allows_request(request: Request, permission: str, action: str) -> bool:
+    """The role table, for the request's principal (cached per request)."""
+    principal = request.app.state.authenticator.principal(request)
+    return principal is not None and role_allows(principal.role, permission, action)
 
 
 def admin_actor(request: Request) -> Actor:
@@ -248,6 +255,10 @@ def export_columns(resource: Resource) -> list[ExportColumn]:
         else:
             expression = getattr(resource.model, name)
         columns.append(ExportColumn(found.label, name, expression))
+    if resource.import_columns and resource.versioned and "id" in resource.export_columns \
+            and "version" not in resource.export_columns:
+        # With the id, the version the row had: re-importing the file updates, checked (importer.py).
+        columns.append(ExportColumn(resource.label_of("version"), "version", resource.model.version))
     return columns
 
 
@@ -261,7 +272,7 @@ def _action_method(resource_action: Any) -> Any:
 
 def view_for(resource: Resource, registry: Registry) -> type[ResourceView]:
     """The ModelView class of a declared table."""
-    shown = formatters(resource)
+    shown = formatters(resource, registry.of_model, role_allows_request)
     attrs: dict[str, Any] = {
         "resource": resource, "registry": registry,
         "name": resource.label, "name_plural": resource.plural, "icon": resource.icon,
@@ -270,6 +281,7 @@ def view_for(resource: Resource, registry: Registry) -> type[ResourceView]:
         "column_details_list": list(resource.detail_columns or [f.name for f in resource.fields if not getattr(f, "secret", False)]),
         "column_labels": {f.name: f.label for f in resource.fields},
         "column_formatters": shown, "column_formatters_detail": shown,
+        "column_type_formatters": type_formatters(), "column_type_formatters_detail": type_formatters(),
         "column_sortable_list": [n for n in resource.sortable if n in resource.list_columns],
         "column_searchable_list": [getattr(resource.model, n) for n in resource.searchable],
         "column_filters": sidebar(resource),

@@ -113,9 +113,11 @@ def cmd_check(_args: argparse.Namespace) -> int:
         engine.dispose()
     print("Reachable:    yes")
     head = head_revision()
-    if revision == head:
-        print(f"Schema:       up to date (revision {revision})")
-    else:
-        print(f"Schema:       at {revision or 'nothing'}, head is {head}: run `admin-app migrate`")
+    if revision != head:
+        # Not OK: the app would migrate on start, but a deploy check should say so first.
+        print(f"Schema:       at {revision or 'nothing (never migrated)'}, head is {head}")
+        print("Database not at head: run `admin-app migrate`.", file=sys.stderr)
+        return 1
+    print(f"Schema:       up to date (revision {revision})")
     print("Configuration OK.")
     return 0

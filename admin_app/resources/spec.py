@@ -25,6 +25,7 @@ class Field:
     choices: Mapping[Any, str] | None = None  # stored value -> label, in display order
     secret: bool = False  # write-only input that is no column (a password): never shown
     help: str = ""  # shown under the form field
+    badges: Mapping[Any, str] | None = None  # stored value -> colour (admin/display.py): a badge
 
 
 @dataclass(frozen=True)

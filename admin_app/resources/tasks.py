@@ -42,7 +42,10 @@ TASKS = Resource(
         Field("id", "ID"),
         Field("title", "Title"),
         Field("description", "Description"),
-        Field("status", "Status", choices=STATUS_LABELS),
+        Field("status", "Status", choices=STATUS_LABELS, badges={
+            TaskStatus.pending: "grey", TaskStatus.in_progress: "blue", TaskStatus.done: "green",
+            TaskStatus.cancelled: "dark",
+        }),
         Field("priority", "Priority", choices=PRIORITY_LABELS),
         Relation("assignee", "Assignee", "assignee_id", User, "email", ("email", "full_name"), "be unassigned"),
         Relation("project", "Project", "project_id", Project, "code", ("code", "name"), "lose their project"),

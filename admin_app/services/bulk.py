@@ -1,4 +1,4 @@
-"""Set-based writes for every table: bulk edits and deletes by ids or by filter, and imports.
+"""Set-based writes for every table: bulk edits and deletes by ids or by filter (imports: imports.py).
 
 A bulk edit writes only the rows whose value changes: "mark as done" over 283 tasks of which
 97 are done already changes 186 rows, and the 97 keep their version, their `updated_at` and
@@ -12,14 +12,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import BaseModel
 from sqlalchemy import (
     ColumnElement,
     and_,
     any_,
     delete,
     func,
-    insert,
     literal,
     literal_column,
     or_,
@@ -30,16 +28,14 @@ from sqlalchemy import (
 
 from admin_app.audit import (
     changes_json,
-    created_entries,
     entry_select,
     insert_entries,
-    record,
     recorded_columns,
 )
 from admin_app.errors import InvalidInput
 from admin_app.resources.spec import Resource
 from admin_app.services.filtering import FilterBase, filters_of
-from admin_app.services.records import check_references, missing_references, reference_error, stored
+from admin_app.services.records import check_references, stored
 from admin_app.services.search import merge_pending_search_entries
 from admin_app.services.unit import WriteContext
 
@@ -172,83 +168,3 @@ def delete_rows(
         select(*entry_select(ctx.actor, "delete", entity, table.c.id, changes)).where(*conditions)
     ))
     return db.execute(delete(table).where(*conditions)).rowcount or 0
-
-
-# --- imports: many rows, each with its own values ------------------------------------------------
-
-@dataclass(frozen=True)
-class ImportResult:
-    created: int
-    updated: int
-    unchanged: int
-
-
-class _Blank:
-    """A row that does not exist yet: every field is empty (for `Rules.derived`)."""
-
-    def __getattr__(self, name: str) -> None:
-        return None
-
-
-def import_rows(
-    ctx: WriteContext, resource: Resource, rows: Sequence[BaseModel], columns: set[str] | None = None,
-) -> ImportResult:
-    """Create the rows, or update those whose `import_key` exists (only `columns`, the file's).
-
-    New rows go in set-wise (multi-row INSERTs, their entries by INSERT ... SELECT); rows
-    matched by key are updated through the ORM, so only those whose values differ are written.
-    """
-    values = [stored(r.model_dump()) for r in rows]
-    for key, ids in missing_references(ctx.db, resource, values).items():
-        raise InvalidInput(reference_error(resource, key, ids))
-    existing = _existing(ctx, resource, values)
-    key = resource.import_key
-    creates = [v for v in values if key is None or v[key] not in existing]
-    updated = 0
-    for value in values:
-        row = existing.get(value[key]) if key is not None else None
-        if row is None:
-            continue
-        changes = {k: v for k, v in value.items() if columns is None or k in columns}
-        changes = resource.rules.prepare_update(ctx, row, changes)
-        for name, new in {**changes, **resource.rules.derived(changes, row, ctx.now)}.items():
-            setattr(row, name, new)
-        updated += ctx.db.is_modified(row)
-    ctx.db.flush()
-    _insert(ctx, resource, creates)
-    if creates or updated:
-        merge_pending_search_entries(ctx.db, resource.model.__tablename__)  # as after a bulk edit
-    result = ImportResult(len(creates), updated, len(values) - len(creates) - updated)
-    record(ctx.db, "import", resource.name, details={
-        "rows": len(values), "created": result.created, "updated": result.updated,
-    }, actor=ctx.actor)
-    return result
-
-
-def _existing(ctx: WriteContext, resource: Resource, values: list[dict[str, Any]]) -> dict[Any, Any]:
-    key = resource.import_key
-    if key is None:
-        return {}
-    column, keys = getattr(resource.model, key), [v[key] for v in values]
-    found: dict[Any, Any] = {}
-    for start in range(0, len(keys), IMPORT_BATCH):
-        batch = keys[start : start + IMPORT_BATCH]
-        found.update({getattr(r, key): r for r in ctx.db.execute(select(resource.model).where(column.in_(batch))).scalars()})
-    return found
-
-
-def _insert(ctx: WriteContext, resource: Resource, creates: list[dict[str, Any]]) -> None:
-    table = resource.model.__table__
-    stamps = {c: ctx.now for c in ("created_at", "updated_at") if c in table.c}
-    if resource.versioned:
-        stamps["version"] = 1
-    blank = _Blank()
-    rows = []
-    for value in creates:
-        value = resource.rules.prepare_create(ctx, dict(value))
-        rows.append({**stamps, **value, **resource.rules.derived(value, blank, ctx.now)})
-    for start in range(0, len(rows), IMPORT_BATCH):
-        inserted = ctx.db.execute(
-            insert(table).returning(table.c.id), rows[start : start + IMPORT_BATCH]
-        ).scalars().all()
-        created_entries(ctx.db, resource.model, resource.name, table.c.id.in_(inserted), ctx.actor)

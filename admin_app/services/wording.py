@@ -25,8 +25,40 @@ def _clean(msg: str) -> str:
     return msg.removeprefix("Value error, ").removeprefix("Assertion failed, ")
 
 
+# pydantic's error types for values of the wrong kind, in the words a form shows.
+KIND_WORDS = {
+    "date_parsing": "must be a date like 2026-12-31",
+    "date_from_datetime_parsing": "must be a date like 2026-12-31",
+    "date_from_datetime_inexact": "must be a date like 2026-12-31",
+    "date_type": "must be a date like 2026-12-31",
+    "datetime_parsing": "must be a date and time like 2026-12-31 17:00",
+    "datetime_from_date_parsing": "must be a date and time like 2026-12-31 17:00",
+    "datetime_type": "must be a date and time like 2026-12-31 17:00",
+    "timezone_aware": "must say its time zone, like 2026-12-31 17:00+00:00",
+    "int_parsing": "must be a whole number",
+    "int_type": "must be a whole number",
+    "int_from_float": "must be a whole number",
+    "float_parsing": "must be a number",
+    "float_type": "must be a number",
+    "bool_parsing": "must be yes or no (true or false)",
+    "bool_type": "must be yes or no (true or false)",
+    "string_type": "must be text",
+    "missing": "is required",
+    "extra_forbidden": "is not a field here",
+}
+
+
+def _one_of(expected: str) -> str:
+    """pydantic's "'a', 'b' or 'c'" as "one of a, b or c"."""
+    return "must be one of " + expected.replace("'", "")
+
+
 def _message(err: dict) -> str:
     kind, ctx = err.get("type", ""), err.get("ctx") or {}
+    if kind in KIND_WORDS:
+        return KIND_WORDS[kind]
+    if kind in ("enum", "literal_error") and ctx.get("expected"):
+        return _one_of(str(ctx["expected"]))
     # Length limits on text read better in words than in pydantic's generic terms.
     if kind in ("too_short", "string_too_short") and isinstance(err.get("input"), str):
         return "must not be blank" if ctx.get("min_length") == 1 else (

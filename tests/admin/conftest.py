@@ -122,12 +122,32 @@ def task_rows(app, *ids: int) -> dict[int, Task]:  # noqa: ANN001
 
 def listed_ids(html: str) -> list[int]:
     """The task ids in the rows of a list page, in order."""
-    return [int(v) for v in re.findall(r'<input type="hidden" value="(\d+)">', html)]
+    return [int(v) for v in re.findall(r'<tr data-row-id="(\d+)">', html)]
 
 
 def shown_count(html: str) -> str:
-    match = re.search(r"Showing \d+ to \d+ of ([^<]+?) items", html)
-    return match.group(1).strip() if match else ""
+    """The list footer's count: "1-25 of 1,204" -> "1204", "of about 1,000,000" -> "about 1,000,000"."""
+    match = re.search(r'id="list-count">\s*(?:[\d,]+-[\d,]+\s+of\s+([^<]+?)|(0) [^<]+?)\s*</p>', html)
+    if not match:
+        return ""
+    shown = (match.group(1) or match.group(2)).strip()
+    return shown if shown.startswith("about ") else shown.replace(",", "")
+
+
+def import_csv(client, path: str, content: str | bytes, **form: str):  # noqa: ANN001, ANN201
+    """Upload a file (the preview writes nothing), then confirm it as the page's form does.
+
+    The preview's response when it offers no confirmation; else the confirmation's."""
+    import html
+
+    data = content.encode() if isinstance(content, str) else content
+    preview = client.post(path, files={"csvfile": ("file.csv", data, "text/csv")}, headers=ORIGIN,
+                          follow_redirects=False)
+    token = re.search(r'name="preview" value="([^"]+)"', preview.text)
+    if preview.status_code != 200 or not token:
+        return preview
+    return client.post(path, data={"preview": html.unescape(token.group(1)), **form}, headers=ORIGIN,
+                       follow_redirects=False)
 
 
 def today() -> date:

@@ -32,7 +32,7 @@ def test_csv_export_of_the_filtered_sorted_list(editor, add_tasks, make_user) ->
     assert response.headers["cache-control"] == "no-store"
     rows = list(csv.reader(io.StringIO(response.text)))
     assert rows[0] == ["ID", "Title", "Description", "Status", "Priority", "Assignee", "Project", "Due date",
-                       "Created at", "Updated at", "Completed at"]
+                       "Created at", "Updated at", "Completed at", "Version"]
     body = rows[1:]
     assert [r[4] for r in body] == ["5", "4", "3", "2", "1"]  # filtered (no done task), sorted, all pages
     by_title = {r[1]: r for r in body}
@@ -53,7 +53,7 @@ def test_json_export(editor, add_tasks) -> None:  # noqa: ANN001
     [item] = response.json()
     assert item["title"] == "t1" and item["due_date"] == "2031-05-02" and item["assignee"] is None
     assert set(item) == {"id", "title", "description", "status", "priority", "assignee", "project", "due_date",
-                         "created_at", "updated_at", "completed_at"}
+                         "created_at", "updated_at", "completed_at", "version"}
     assert editor.get("/admin/task/export/json?priority=4").json() == []
     assert editor.get("/admin/task/export/xml").status_code == 404
 

@@ -74,7 +74,7 @@ def test_one_bad_row_saves_nothing_and_says_why_beside_it(editor, app, add_tasks
     page = html.unescape(response.text)
     assert "2 rows could not be saved (see beside each). Nothing was saved." in page
     assert re.search(rf'id="row-{ids[1]}-error">.*?Priority: must be at most 5', page, re.S)
-    assert re.search(rf'id="row-{ids[2]}-error">.*?Status: Input should be', page, re.S)
+    assert re.search(rf'id="row-{ids[2]}-error">.*?Status: must be one of', page, re.S)
     assert f'id="row-{ids[0]}-error"' not in page
     # The user's entries are kept on the page.
     assert re.search(rf'name="priority-{ids[1]}".*?<option value="9" selected>', page, re.S)

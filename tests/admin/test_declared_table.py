@@ -47,7 +47,7 @@ from admin_app.services.listing import Listing, listing_of
 from admin_app.services.unit import unit_of_work
 from auth.tokens import create_token
 from models import AuditEntry, Role, User
-from tests.admin.conftest import ORIGIN, listed_ids, shown_count
+from tests.admin.conftest import ORIGIN, import_csv, listed_ids, shown_count
 from tests.admin.gadgets import Gadget, GadgetCreate, GadgetPublic, GadgetsBase, GadgetUpdate, Kind
 from tests.conftest import make_settings, migrated
 
@@ -259,18 +259,16 @@ def test_csv_import_reports_a_bad_row_then_imports_and_exports(app, editor, gadg
     content = ("Name,Kind,Weight,In stock,Delivered on,Keeper\n"
                f"Saw,Tool,7,true,2026-05-01,{keeper.email}\n"
                "Kite,toy,-3,false,,nobody@example.com\n")
-    upload = {"csvfile": ("gadgets.csv", content.encode(), "text/csv")}
-    refused = editor.post("/admin/gadget/import-csv", files=upload, headers=ORIGIN)
+    refused = import_csv(editor, "/admin/gadget/import-csv", content)
     page = html.unescape(refused.text)
-    assert refused.status_code == 400 and "1 of 2 rows have errors" in page
+    assert refused.status_code == 400 and "1 of 2 rows have problems" in page
     assert "No user with the email nobody@example.com." in page and "must be at least 0" in page
     fixed = content.replace("-3", "3").replace("nobody@example.com", "")
-    assert editor.post("/admin/gadget/import-csv", files={"csvfile": ("g.csv", fixed.encode(), "text/csv")},
-                       headers=ORIGIN).status_code == 303
+    assert import_csv(editor, "/admin/gadget/import-csv", fixed).status_code == 303
     exported = list(csv.reader(io.StringIO(editor.get("/admin/gadget/export/csv?sortBy=name&sort=asc").text)))
-    assert exported[0] == ["ID", "Name", "Kind", "Weight", "In stock", "Delivered on", "Keeper"]
+    assert exported[0] == ["ID", "Name", "Kind", "Weight", "In stock", "Delivered on", "Keeper", "Version"]
     saw = next(r for r in exported if r[1] == "Saw")
-    assert saw[2:] == ["tool", "7", "True", "2026-05-01", keeper.email]
+    assert saw[2:] == ["tool", "7", "True", "2026-05-01", keeper.email, "1"]
     assert [r[1] for r in exported[1:]] == sorted(r[1] for r in exported[1:])
 
 

@@ -16,7 +16,7 @@ from admin_app.services.actor import CLI_ACTOR
 from admin_app.services.unit import unit_of_work
 from auth.tokens import create_token
 from models import AuditEntry, Project, ProjectCreate, Role
-from tests.admin.conftest import ORIGIN, listed_ids, task_rows
+from tests.admin.conftest import ORIGIN, import_csv, listed_ids, task_rows
 
 
 @pytest.fixture
@@ -75,18 +75,17 @@ def test_import_matches_projects_by_code_and_export(app, editor, projects) -> No
         "FIN,Finance,Month end,,true\n"  # renamed
         "NEW1,Brand new,,olga@example.com,\n"
     )
-    response = editor.post("/admin/project/import-csv", files={"csvfile": ("p.csv", content.encode(), "text/csv")},
-                           headers=ORIGIN)
+    response = import_csv(editor, "/admin/project/import-csv", content)
     assert "1 project created, 1 updated, 1 unchanged." in flashed(editor, response)
     with app.state.session_factory() as db:
         rows = {p.code: p for p in db.execute(select(Project)).scalars()}
     assert rows["OPS"].version == 1 and rows["FIN"].version == 2 and rows["FIN"].name == "Finance"
     assert rows["NEW1"].owner_id == olga.id
-    duplicate = editor.post("/admin/project/import-csv", files={"csvfile": (
-        "p.csv", b"code,name\nX1,One\nx1,Again\n", "text/csv")}, headers=ORIGIN)
+    duplicate = import_csv(editor, "/admin/project/import-csv", b"code,name\nX1,One\nx1,Again\n")
     assert duplicate.status_code == 400 and "Also in row 2." in html.unescape(duplicate.text)
     exported = list(csv.reader(io.StringIO(editor.get("/admin/project/export/csv?sortBy=code&sort=asc").text)))
-    assert exported[0] == ["ID", "Code", "Name", "Description", "Owner", "Archived", "Created at", "Updated at"]
+    assert exported[0] == ["ID", "Code", "Name", "Description", "Owner", "Archived", "Created at", "Updated at",
+                           "Version"]
     assert [r[1] for r in exported[1:]] == ["FIN", "NEW1", "OPS"]
 
 
@@ -108,8 +107,7 @@ def test_tasks_belong_to_a_project(app, editor, projects, add_tasks) -> None:  #
     }
     exported = list(csv.DictReader(io.StringIO(editor.get(f"/admin/task/export/csv?project={codes['FIN']}").text)))
     assert [(r["ID"], r["Project"]) for r in exported] == [(str(ids[2]), "FIN")]
-    imported = editor.post("/admin/task/import-csv", files={"csvfile": (
-        "t.csv", b"title,project\nIn ops,OPS\nNowhere,NOPE\n", "text/csv")}, headers=ORIGIN)
+    imported = import_csv(editor, "/admin/task/import-csv", b"title,project\nIn ops,OPS\nNowhere,NOPE\n")
     assert imported.status_code == 400 and "No project with the code NOPE." in html.unescape(imported.text)
 
 

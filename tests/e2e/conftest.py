@@ -147,9 +147,9 @@ class Contexts:
         self.browser, self.base_url, self.events = browser, base_url, events
         self.open: list = []
 
-    def new_page(self):  # noqa: ANN201
+    def new_page(self, width: int = 1400, height: int = 900):  # noqa: ANN201
         context = self.browser.new_context(base_url=self.base_url, accept_downloads=True,
-                                           viewport={"width": 1400, "height": 900})
+                                           viewport={"width": width, "height": height})
         context.set_default_timeout(10_000)
         self.open.append(context)
         page = context.new_page()
@@ -278,8 +278,22 @@ def loaded(page: Page) -> None:
 
 
 def id_cells(page: Page) -> Locator:
-    """The ID column of the list (after the checkbox and the row's icons)."""
-    return page.locator("table tbody tr td:nth-child(3)")
+    """The ID column of the list."""
+    return page.locator("table tbody tr td.col-id")
+
+
+def filter_panel(page: Page) -> Locator:
+    """The list's filter panel, opened if it is closed."""
+    panel = page.locator("#filter-panel")
+    if not panel.is_visible():
+        page.locator("#filters-toggle").click()
+        expect(panel).to_be_visible()
+    return panel
+
+
+def list_count(page: Page) -> Locator:
+    """The list footer's "1-25 of 1,204"."""
+    return page.locator("#list-count")
 
 
 def expect_ids(page: Page, ids: list[int]) -> None:

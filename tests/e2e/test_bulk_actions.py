@@ -6,7 +6,17 @@ from playwright.sync_api import expect
 from sqlalchemy import func, select
 
 from models import Task
-from tests.e2e.conftest import EDITOR, expect_ids, loaded, login, make_tasks, marker, shown_ids
+from tests.e2e.conftest import (
+    EDITOR,
+    expect_ids,
+    filter_panel,
+    list_count,
+    loaded,
+    login,
+    make_tasks,
+    marker,
+    shown_ids,
+)
 
 
 def status_counts(db, mark: str) -> dict[str, int]:  # noqa: ANN001
@@ -51,11 +61,11 @@ def test_bulk_action_on_ticked_rows_then_on_all_matching_rows(page, db, events) 
     assert status_counts(db, mark) == {"done": 3, "pending": 6, "in_progress": 3}
 
     # Filter to the open ones, tick nothing: the action offers every matching row.
-    page.locator("#filter-sidebar").get_by_role("link", name="Open (pending or in progress)").click()
+    filter_panel(page).get_by_role("link", name="Open (pending or in progress)").click()
     counts = status_counts(db, mark)
     still_open = counts["pending"] + counts["in_progress"]
     assert still_open == 9
-    expect(page.locator(".card-footer p")).to_have_text(f"Showing 1 to {still_open} of {still_open} items")
+    expect(list_count(page)).to_have_text(f"1-{still_open} of {still_open}")
     loaded(page)
     page.get_by_role("button", name="Actions").click()
     page.locator("#action-custom-mark-cancelled").click()
@@ -68,5 +78,5 @@ def test_bulk_action_on_ticked_rows_then_on_all_matching_rows(page, db, events) 
     expect(page.locator(".toast-body")).to_have_text(f"{still_open} tasks marked cancelled")
     assert status_counts(db, mark) == {"done": 3, "cancelled": still_open}
     # Back on the filtered list, which is now empty.
-    expect(page.locator(".card-footer p")).to_contain_text("of 0 items")
+    expect(list_count(page)).to_have_text("0 tasks")
     assert events.problems() == []

@@ -6,7 +6,7 @@ import io
 from sqlalchemy import select
 
 from models import AuditEntry, Task
-from tests.e2e.conftest import VIEWER, expect_ids, loaded, login, make_tasks, marker, task_ids
+from tests.e2e.conftest import VIEWER, expect_ids, filter_panel, loaded, login, make_tasks, marker, task_ids
 
 
 def test_csv_export_of_a_filtered_list_has_exactly_its_rows(page, db, events) -> None:  # noqa: ANN001
@@ -21,7 +21,7 @@ def test_csv_export_of_a_filtered_list_has_exactly_its_rows(page, db, events) ->
 
     login(page, VIEWER)  # exporting is reading: a viewer may
     page.goto(f"/admin/task/list?search={mark}")
-    sidebar = page.locator("#filter-sidebar")
+    sidebar = filter_panel(page)
     sidebar.get_by_role("link", name="Pending", exact=True).click()
     sidebar.get_by_role("link", name="High", exact=True).click()
     expect_ids(page, wanted)

@@ -8,7 +8,7 @@ import re
 
 from playwright.sync_api import Page, expect
 
-from tests.e2e.conftest import ADMIN, loaded, login, make_tasks
+from tests.e2e.conftest import ADMIN, filter_panel, loaded, login, make_tasks
 
 
 def visit(page: Page, path: str) -> None:
@@ -29,7 +29,7 @@ def test_every_page_loads_without_console_errors_or_blocked_resources(page, db, 
 
     # The list with a filter applied and the assignee search open (select2 fetches users).
     visit(page, "/admin/task/list")
-    sidebar = page.locator("#filter-sidebar")
+    sidebar = filter_panel(page)
     sidebar.get_by_role("link", name="Open (pending or in progress)").click()
     expect(page).to_have_url(re.compile(r"preset=open"))
     sidebar.locator("form:has(select[name='assignee']) .select2-selection").click()

@@ -6,7 +6,7 @@ from playwright.sync_api import expect
 from sqlalchemy import or_
 
 from models import Task
-from tests.e2e.conftest import EDITOR, expect_ids, login, marker, task_ids
+from tests.e2e.conftest import EDITOR, expect_ids, list_count, login, marker, task_ids
 
 
 def load(db, task_id: int) -> Task | None:  # noqa: ANN001
@@ -73,7 +73,7 @@ def test_create_with_an_invalid_title_fix_it_edit_it_then_delete_it_after_confir
     expect(page.locator(".toast-body")).to_have_text("1 task deleted")
     assert load(db, task_id) is None
     page.goto(f"/admin/task/list?search={mark}")
-    expect(page.locator(".card-footer p")).to_contain_text("of 0 items")
+    expect(list_count(page)).to_have_text("0 tasks")
     expect_ids(page, [])
     assert events.problems() == []
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import logging
 import re
 from collections.abc import Iterable, Sequence
 from importlib.metadata import version
@@ -56,6 +57,14 @@ def prepend_routes(admin: Admin, routes: Iterable[BaseRoute]) -> None:
         admin.admin.router.routes.insert(0, route)
 
 
+def use_error_handler(admin: Admin, handler: Any) -> None:
+    """Our HTTPException page instead of SQLAdmin's bare one (it sets the handler in __init__;
+    Starlette reads the dict when it builds its middleware, on the first request)."""
+    from starlette.exceptions import HTTPException
+
+    admin.admin.exception_handlers[HTTPException] = handler
+
+
 def admin_of(view: Any) -> Admin:
     """The Admin a view was added to (SQLAdmin sets `_admin_ref` in add_view)."""
     return view._admin_ref
@@ -89,3 +98,31 @@ def inline_script_hashes() -> list[str]:
         digest = hashlib.sha256(body.encode()).digest()
         hashes.append("'sha256-" + base64.b64encode(digest).decode() + "'")
     return hashes
+
+
+class _ExpectedErrorsAtInfo(logging.Filter):
+    """SQLAdmin's create and edit routes `logger.exception(e)` whatever `insert_model` or
+    `update_model` raise, a form's validation error too: three chained tracebacks for a short
+    password. An expected error (already worded for the form) becomes one INFO line."""
+
+    def __init__(self, expected: tuple[type[BaseException], ...]) -> None:
+        super().__init__()
+        self.expected = expected
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        if isinstance(exc, self.expected):
+            record.levelno, record.levelname = logging.INFO, "INFO"
+            record.msg, record.args = "form not saved: %s", (str(exc),)
+            record.exc_info, record.exc_text, record.stack_info = None, None, None
+        return True
+
+
+def log_expected_errors_at_info(*expected: type[BaseException]) -> None:
+    """Install (once) the filter on SQLAdmin's application logger."""
+    logger = logging.getLogger("sqladmin.application")
+    for existing in logger.filters:
+        if isinstance(existing, _ExpectedErrorsAtInfo):
+            existing.expected = tuple({*existing.expected, *expected})
+            return
+    logger.addFilter(_ExpectedErrorsAtInfo(tuple(expected)))

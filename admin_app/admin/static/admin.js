@@ -50,4 +50,92 @@
     var query = params.toString();
     window.location.href = link.getAttribute("data-url") + (query ? "?" + query : "");
   }, true);
+
+  // The filter panel stays as staff left it, open or closed, from page to page.
+  var panel = document.getElementById("filter-panel");
+  if (panel) {
+    var key = "admin.filters-open";
+    var toggle = document.getElementById("filters-toggle");
+    var store = null;
+    try { store = window.localStorage; } catch (e) { store = null; }
+    if (store && store.getItem(key) === "1") {
+      panel.classList.add("show");
+      if (toggle) { toggle.setAttribute("aria-expanded", "true"); }
+    }
+    panel.addEventListener("show.bs.collapse", function () { if (store) { store.setItem(key, "1"); } });
+    panel.addEventListener("hide.bs.collapse", function () { if (store) { store.setItem(key, "0"); } });
+  }
+
+  // Keyboard, on a list: "/" search, j/k move the row cursor, x ticks its box, Enter opens
+  // it, e edits it, ? shows these. Keys typed into a field are left alone (Escape leaves it).
+  var table = document.querySelector("table.list-table");
+  var help = document.getElementById("shortcuts-help");
+  var cursor = -1;
+
+  function listRows() {
+    return table ? Array.prototype.slice.call(table.querySelectorAll("tbody tr")) : [];
+  }
+
+  function moveTo(index) {
+    var rows = listRows();
+    if (!rows.length) { return; }
+    cursor = Math.max(0, Math.min(rows.length - 1, index));
+    rows.forEach(function (row, i) { row.classList.toggle("row-cursor", i === cursor); });
+    rows[cursor].scrollIntoView({ block: "nearest" });
+  }
+
+  function inCursorRow(selector) {
+    var rows = listRows();
+    return cursor >= 0 && rows[cursor] ? rows[cursor].querySelector(selector) : null;
+  }
+
+  function toggleHelp() {
+    if (help) { help.hidden = !help.hidden; }
+  }
+
+  var helpButton = document.getElementById("shortcuts-button");
+  if (helpButton) { helpButton.addEventListener("click", toggleHelp); }
+
+  document.addEventListener("keydown", function (event) {
+    if (event.ctrlKey || event.metaKey || event.altKey) { return; }
+    var target = event.target;
+    if (target && (target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName))) {
+      if (event.key === "Escape") { target.blur(); }
+      return;
+    }
+    var link = null;
+    switch (event.key) {
+      case "/":
+        var search = document.getElementById("search-input");
+        if (search) { event.preventDefault(); search.focus(); search.select(); }
+        return;
+      case "?":
+        if (help) { event.preventDefault(); toggleHelp(); }
+        return;
+      case "Escape":
+        if (help && !help.hidden) { help.hidden = true; }
+        return;
+      case "j":
+        if (table) { event.preventDefault(); moveTo(cursor + 1); }
+        return;
+      case "k":
+        if (table) { event.preventDefault(); moveTo(cursor - 1); }
+        return;
+      case "x":
+        link = inCursorRow("input.select-box");
+        if (link) { event.preventDefault(); link.click(); }
+        return;
+      case "Enter":
+        // Enter on a focused link or button does what that control does.
+        if (target && target.closest && target.closest("a, button, [role='button']")) { return; }
+        link = inCursorRow("a[href*='/details/']");
+        break;
+      case "e":
+        link = inCursorRow("a[href*='/edit/']");
+        break;
+      default:
+        return;
+    }
+    if (link) { event.preventDefault(); window.location.href = link.href; }
+  });
 })();

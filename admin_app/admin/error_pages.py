@@ -1,0 +1,66 @@
+"""Error pages inside the admin's layout: the status, why in one sentence, and a way back.
+
+SQLAdmin's own page is a bare "403 Forbidden" outside the layout. A refusal here names the
+role and what it may not open ("Your role, editor, does not give access to users."), a
+missing row names the table and the id, and the link goes back to the list the page belongs
+to when the role may see it, else home.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqladmin import Admin
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+
+TITLES = {400: "Bad request", 403: "Not allowed", 404: "Not found", 405: "Not allowed", 409: "Conflict"}
+DEFAULT_DETAILS = {"Forbidden", "Not Found", "Bad Request", "Method Not Allowed", "Object not found"}
+
+
+def _view_of(admin: Admin, identity: str | None) -> Any:
+    return next((v for v in admin.views if identity and getattr(v, "identity", None) == identity), None)
+
+
+def _reason(request: Request, exc: HTTPException, view: Any) -> str:
+    detail = str(exc.detail or "")
+    if detail and detail not in DEFAULT_DETAILS:
+        return detail if detail.endswith(".") else detail + "."
+    if exc.status_code == 403:
+        principal = request.app.state.authenticator.principal(request)
+        role = principal.role.value if principal else "anonymous"
+        what = view.name_plural.lower() if view is not None else "this page"
+        return f"Your role, {role}, does not give access to {what}."
+    if exc.status_code == 404:
+        pk = request.path_params.get("pk")
+        if view is not None and pk:
+            return f"There is no {view.name.lower()} with id {pk}: it may have been deleted."
+        return "There is no page at this address."
+    return detail or "The request could not be answered."
+
+
+def _back(request: Request, view: Any) -> tuple[str, str]:
+    """Back to the page's own list when the role may see it, else to the home page."""
+    if view is not None and hasattr(view, "has_permission") and view.has_permission(request, "list"):
+        return f"Back to {view.name_plural.lower()}", str(request.url_for("admin:list", identity=view.identity))
+    return "Back to the home page", str(request.url_for("admin:index"))
+
+
+def error_handler(admin: Admin) -> Any:
+    async def admin_http_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, HTTPException)
+        view = _view_of(admin, request.path_params.get("identity"))
+        back_label, back_url = _back(request, view)
+        context = {
+            "status_code": exc.status_code, "message": TITLES.get(exc.status_code, "Error"),
+            "reason": _reason(request, exc, view), "back_label": back_label, "back_url": back_url,
+        }
+        response = await admin.templates.TemplateResponse(
+            request, "sqladmin/error.html", context, status_code=exc.status_code,
+        )
+        if exc.headers:
+            response.headers.update(exc.headers)
+        return response
+
+    return admin_http_error
