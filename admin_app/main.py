@@ -97,6 +97,7 @@ def create_app(settings: Settings | None = None, resources: Registry | None = No
         return JSONResponse({"detail": exc.message}, status_code=exc.status_code)
 
     from admin_app.api import audit as audit_api
+    from admin_app.api import changes as changes_api
     from admin_app.api import auth as auth_api
     from admin_app.api import mfa as mfa_api
     from admin_app.api.resource_router import build_router
@@ -106,6 +107,7 @@ def create_app(settings: Settings | None = None, resources: Registry | None = No
     app.include_router(auth_api.router)
     app.include_router(mfa_api.router)
     app.include_router(audit_api.router)
+    app.include_router(changes_api.router)
     for resource in registry:
         if resource.api is not None:
             app.include_router(build_router(resource))

@@ -148,6 +148,7 @@ class BulkActions:
     def _apply(self, request: Request, action: Action, pks: list[int] | None, spec: FilterBase | None, raw: str) -> str:
         with self.writing(request) as ctx:  # type: ignore[attr-defined]
             resource = self.resource  # type: ignore[attr-defined]
+            ctx.describe(action.title)
             if isinstance(action, DeleteRows):
                 count = bulk_service.delete_rows(ctx, resource, ids=pks, spec=spec)
                 return f"{count:,} {self.noun(count)} {action.done}"

@@ -134,7 +134,7 @@ def _update(
             db, [(f, locked.c[f], changed.c[f"new_{f}"]) for f in recorded], only_changed=several
         )
         statement = insert_entries(
-            select(*entry_select(ctx.actor, "update", entity, changed.c.id, changes))
+            select(*entry_select(db, ctx.actor, "update", entity, changed.c.id, changes))
             .select_from(changed.join(locked, locked.c.id == changed.c.id))
         )
         return db.execute(statement).rowcount or 0
@@ -144,7 +144,7 @@ def _update(
     }
     changes = changes_json(db, [(f, table.c[f], news[f]) for f in recorded], only_changed=several)
     db.execute(insert_entries(
-        select(*entry_select(ctx.actor, "update", entity, table.c.id, changes)).where(*conditions)
+        select(*entry_select(db, ctx.actor, "update", entity, table.c.id, changes)).where(*conditions)
     ))
     return db.execute(update(table).where(*conditions).values(**sql_values)).rowcount or 0
 
@@ -154,7 +154,11 @@ def delete_rows(
     spec: FilterBase | None = None,
 ) -> int:
     """DELETE the chosen rows, recording each row's values (one statement on PostgreSQL)."""
-    conditions = target(resource, ids, spec)
+    return delete_where(ctx, resource, target(resource, ids, spec))
+
+
+def delete_where(ctx: WriteContext, resource: Resource, conditions: list[Any]) -> int:
+    """DELETE the rows matching `conditions` after the table's rules allow it, with entries."""
     resource.rules.check_delete(ctx, and_(true(), *conditions))
     db, table, entity = ctx.db, resource.model.__table__, resource.name
     snapshot = recorded_columns(resource.model)
@@ -165,11 +169,11 @@ def delete_rows(
             .returning(table.c.id, *[table.c[f] for f in snapshot]).cte("gone")
         )
         changes = changes_json(db, [(f, gone.c[f], literal_column("NULL")) for f in snapshot])
-        statement = insert_entries(select(*entry_select(ctx.actor, "delete", entity, gone.c.id, changes)))
+        statement = insert_entries(select(*entry_select(db, ctx.actor, "delete", entity, gone.c.id, changes)))
         return db.execute(statement).rowcount or 0
     changes = changes_json(db, [(f, table.c[f], literal_column("NULL")) for f in snapshot])
     db.execute(insert_entries(
-        select(*entry_select(ctx.actor, "delete", entity, table.c.id, changes)).where(*conditions)
+        select(*entry_select(db, ctx.actor, "delete", entity, table.c.id, changes)).where(*conditions)
     ))
     return db.execute(delete(table).where(*conditions)).rowcount or 0
 
