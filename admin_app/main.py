@@ -97,8 +97,8 @@ def create_app(settings: Settings | None = None, resources: Registry | None = No
         return JSONResponse({"detail": exc.message}, status_code=exc.status_code)
 
     from admin_app.api import audit as audit_api
-    from admin_app.api import changes as changes_api
     from admin_app.api import auth as auth_api
+    from admin_app.api import changes as changes_api
     from admin_app.api import mfa as mfa_api
     from admin_app.api.resource_router import build_router
     from admin_app.health import router as health_router

@@ -132,7 +132,7 @@ def get_change_set(
     "(`conflicts`: rows changed or deleted since, with ids and fields), nothing written. Without: "
     "the revert, in one transaction, answering its own change set (revert that to redo). Needs the "
     "permissions of making each change; a table's rule (the last active admin) refuses with 409.",
-    responses=error_responses(401, 403, 404, 409, 422),
+    responses=error_responses(400, 401, 403, 404, 409, 413, 422),
 )
 def revert_change_set(
     change_set_id: ChangeSetId, request: Request, principal: CurrentUser, ctx: WriteContextDep,

@@ -28,7 +28,7 @@ from admin_app.services.revert_sql import ENTRY
 from admin_app.services.revert_steps import Step
 from admin_app.services.search import merge_pending_search_entries
 from admin_app.services.unit import WriteContext
-from models import ChangeSet
+from models import ChangeSet, ChangeSetPublic
 
 NEEDS = {"update": "edit", "create": "delete", "delete": "create"}  # what undoing each needs
 Allowed = Callable[[str, str], bool]  # (permission, action) -> may the user
@@ -87,7 +87,7 @@ def check_permissions(steps: list[Step], allowed: Allowed) -> None:
 
 
 def _survey(steps: list[Step], change_set: ChangeSet) -> Preview:
-    out = Preview(change_set)
+    out = Preview(ChangeSetPublic.model_validate(change_set))  # outlives the session
     for step in steps:
         if step.action == "delete":
             out.restorable += step.preview_deleted(out)

@@ -149,7 +149,7 @@ def test_a_password_change_is_never_reverted(client, admin, make_user) -> None: 
 
 
 def _bulk_and_revert(client, app, admin, editor, insert_tasks, n: int) -> int:  # noqa: ANN001
-    ids = insert_tasks([{} for _ in range(n)])
+    insert_tasks([{} for _ in range(n)])
     client.post("/api/tasks/bulk", json={"filter": {"status": ["pending"]}, "set": {"status": "done"}}, headers=editor)
     change = latest(client, admin)
     assert change["size"] == n
