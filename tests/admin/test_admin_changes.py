@@ -8,7 +8,7 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-from models import ChangeSet, Role, Task
+from models import ChangeSet, Task
 from tests.admin.conftest import ORIGIN, task_rows
 
 
