@@ -8,7 +8,7 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-from models import ChangeSet, Task
+from models import ChangeSet, Role, Task
 from tests.admin.conftest import ORIGIN, task_rows
 
 
@@ -100,3 +100,38 @@ def test_a_get_never_reverts(editor, app, add_tasks) -> None:  # noqa: ANN001
     for _ in range(2):
         editor.get(link)
     assert counts(app) == {"done": 3}
+
+
+def test_list_edit_and_import_offer_undo(editor, app, add_tasks) -> None:  # noqa: ANN001
+    from tests.admin.test_admin_import import upload
+    from tests.admin.test_admin_list_edit import form_of
+
+    ids = add_tasks(2, title=lambda i: f"t{i}")
+    form = form_of(editor.get("/admin/task/list-edit").text)
+    form[f"priority-{ids[0]}"] = ["5"]
+    form[f"status-{ids[1]}"] = ["done"]
+    saved = editor.post("/admin/task/list-edit", data=form, headers=ORIGIN, follow_redirects=True)
+    assert "2 tasks saved." in html.unescape(saved.text)
+    confirm(editor, undo_link(saved.text))
+    rows = task_rows(app)
+    assert rows[ids[0]].priority == 1 and rows[ids[1]].status == "pending" and rows[ids[1]].completed_at is None
+    imported = upload(editor, "Title,Status\nfirst,pending\nsecond,done\n")
+    page = editor.get(imported.headers["location"])
+    with app.state.session_factory() as db:
+        latest = db.execute(select(ChangeSet).order_by(ChangeSet.id.desc()).limit(1)).scalar_one()
+    assert latest.summary == "Import: 2 created, 0 updated" and latest.size == 2
+    assert len(task_rows(app)) == 4
+    confirm(editor, undo_link(page.text))
+    assert sorted(task_rows(app)) == ids
+
+
+def test_user_role_and_active_flag_are_reverted(admin, app, make_user) -> None:  # noqa: ANN001
+    other = make_user("other@example.com", Role.editor)
+    page = admin.post("/admin/user/action/deactivate", data={"scope": "selected", "pks": str(other.id)},
+                      headers=ORIGIN, follow_redirects=True)
+    with app.state.session_factory() as db:
+        assert db.get(type(other), other.id).is_active is False
+    preview, _done = confirm(admin, undo_link(page.text))
+    assert "1 row will be restored" in preview
+    with app.state.session_factory() as db:
+        assert db.get(type(other), other.id).is_active is True
