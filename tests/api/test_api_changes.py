@@ -170,3 +170,23 @@ def test_reverting_a_10000_row_bulk_edit_is_a_constant_number_of_statements(
     small = _bulk_and_revert(client, app, admin, editor, insert_tasks, 100)
     large = _bulk_and_revert(client, app, admin, editor, insert_tasks, 10_000)
     assert small == large and small < 60
+
+
+def test_a_deleted_user_comes_back_unless_the_email_is_taken(client, app, admin, make_user) -> None:  # noqa: ANN001
+    sam, kim = make_user("editor", email="sam@example.com"), make_user("editor", email="kim@example.com")
+    make_user("viewer")  # kept: SQLite gives a new row the highest id + 1, which must not be sam's or kim's
+    for user in (sam, kim):
+        assert client.delete(f"/api/users/{user.id}", headers=admin).status_code == 204
+    deleted = [c["id"] for c in changes(client, admin, limit=2)]
+    make_user("viewer", email="kim@example.com")  # the address is someone else's now
+    preview = revert(client, admin, deleted[0], dry_run=True).json()  # kim's delete
+    assert preview["restorable"] == 0
+    assert preview["conflicts"] == [{"entity": "user", "id": kim.id, "reason": "value taken", "fields": ["email"]}]
+    assert revert(client, admin, deleted[0]).status_code == 409
+    sams = revert(client, admin, deleted[1])
+    assert sams.status_code == 200, (sams.text, changes(client, admin))  # sam's
+    back = client.get(f"/api/users/{sam.id}", headers=admin).json()
+    assert back["email"] == "sam@example.com" and back["role"] == "editor"
+    login = client.post("/api/auth/login", json={"email": "sam@example.com", "password": "a long enough passphrase"},
+                        headers={"Origin": "http://testserver"})
+    assert login.status_code == 401  # the password is not put back: an admin sets a new one
