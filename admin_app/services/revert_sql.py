@@ -63,6 +63,18 @@ def value(db: Session, column: Any, field: str, index: int) -> Any:
     return raw
 
 
+def fields_written(db: Session, change_set: int, entity: str, action: str) -> set[str]:
+    """The fields a change set's entries of one table and kind name (one pass over them): the
+    statements then read only those, not every column of the table."""
+    where = entries(change_set, entity, action)
+    if is_postgres(db):
+        query = select(func.json_object_keys(ENTRY.c.changes)).where(*where, ENTRY.c.changes.is_not(None))
+    else:
+        keys = func.json_each(ENTRY.c.changes).table_valued("key", joins_implicitly=True)
+        query = select(keys.c.key).select_from(ENTRY).join(keys, literal(True)).where(*where)
+    return set(db.execute(query.distinct()).scalars())
+
+
 def entity_id(db: Session) -> Any:
     return cast(ENTRY.c.entity_id, Integer)
 

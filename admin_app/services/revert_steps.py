@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import case, func, insert, literal, literal_column, or_, select, type_coerce, update
+from sqlalchemy import case, false, func, insert, literal, literal_column, or_, select, type_coerce, update
 
 from admin_app.audit import SECRETS, changes_json, entry_select, insert_entries, recorded_columns
 from admin_app.resources.spec import Resource, Rules
@@ -21,6 +21,7 @@ from admin_app.services.revert_sql import (
     OLD,
     entity_id,
     entries,
+    fields_written,
     has_field,
     is_postgres,
     names_key,
@@ -64,8 +65,9 @@ class Step:
     def __init__(self, db: Any, resource: Resource, change_set: int, action: str) -> None:
         self.db, self.resource, self.action, self.change_set = db, resource, action, change_set
         self.table = resource.model.__table__
-        self.fields = recorded_columns(resource.model)
-        self.chosen = [*entries(change_set, resource.name, action), or_(*(has_field(db, f) for f in self.fields))]
+        written = fields_written(db, change_set, resource.name, action)
+        self.fields = [f for f in recorded_columns(resource.model) if f in written]
+        self.chosen = [*entries(change_set, resource.name, action), or_(false(), *(has_field(db, f) for f in self.fields))]
 
     def written(self, table: Any | None = None) -> Any:
         return still_written(self.db, self.table if table is None else table, self.fields)
