@@ -37,7 +37,8 @@ class ChangeSetDetail(ChangeSetPublic):
 class RevertConflict(BaseModel):
     entity: str
     id: int
-    reason: str = Field(description="changed since, deleted since, exists again or value taken")
+    reason: str = Field(description="Previewed: changed since, deleted since, exists again or value taken; "
+                        "after a revert: changed or deleted since")
     fields: list[str]
 
 

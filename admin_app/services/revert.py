@@ -139,17 +139,23 @@ def preview(ctx: WriteContext, registry: Registry, change_set_id: int, allowed: 
 
 
 def apply(ctx: WriteContext, registry: Registry, change_set_id: int, allowed: Allowed) -> tuple[Preview, int]:
-    """Revert in the caller's transaction (the caller commits); returns what it found and the
-    new change set's id. Nothing to restore is a Conflict, with the conflicts in the preview."""
+    """Revert in the caller's transaction (the caller commits); returns what was restored and
+    what was not, and the new change set's id. Nothing to restore is a Conflict.
+
+    No survey first: the writes decide row by row, and what they left out is read afterwards
+    from the entries they did not answer (no values to compare: a quarter of the work)."""
     change_set = load(ctx.db, change_set_id)
     steps = steps_of(ctx, registry, change_set_id)
     check_permissions(steps, allowed)
-    out = _survey(steps, change_set)
-    if not out.restorable:
-        raise Conflict(f"Nothing in change set {change_set_id} can be reverted: {out.conflict_count:,} "
-                       f"row{'s' if out.conflict_count != 1 else ''} changed or deleted since.")
     ctx.describe(f"Revert #{change_set_id} ({change_set.summary})"[:200], reverts=change_set_id)
-    _write(ctx, steps)
+    restored = _write(ctx, steps)
     new_id = ctx.change_set_id
-    assert new_id is not None
+    if not restored or new_id is None:
+        raise Conflict(f"Nothing in change set {change_set_id} can be reverted: every row was changed "
+                       "or deleted since (or the change cannot be reverted).")
+    out = Preview(ChangeSetPublic.model_validate(change_set), restorable=restored)
+    for step in steps:
+        step.left_out(out, new_id)
+        if step.action == "update":
+            step.not_revertible(out)
     return out, new_id

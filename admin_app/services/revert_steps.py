@@ -88,6 +88,16 @@ class Step:
                 _count(db, ENTRY, *gone))
         return restorable
 
+    def left_out(self, out: Any, revert: int) -> None:
+        """After the revert: this step's rows it did not restore (no entry of its own names them)."""
+        mine = ENTRY.alias("mine")  # uncorrelated: one hashed set, not a lookup per entry
+        answered = ENTRY.c.entity_id.in_(select(mine.c.entity_id).where(
+            mine.c.change_set_id == revert, mine.c.entity == self.resource.name, mine.c.entity_id.is_not(None)
+        ))
+        where = [*self.chosen, ~answered]
+        out.add(_conflicts(_listed(self.db, select(ENTRY.c.entity_id).where(*where)), self.resource.name,
+                           "changed or deleted since", []), _count(self.db, ENTRY, *where))
+
     def not_revertible(self, out: Any) -> None:
         """Secrets changed by this change set (a password): never put back."""
         for column, shown in SECRETS.items():
@@ -103,7 +113,7 @@ class Step:
     def undo_updates(self, ctx: WriteContext) -> int:
         db, table, ok = self.db, self.table, self.written()
         if is_postgres(db):  # the rows stay as checked until the transaction ends
-            ids = select(entity_id(db)).where(*self.chosen)
+            ids = select(entity_id(db)).where(*entries(self.change_set, self.resource.name, self.action))
             db.execute(select(table.c.id).where(table.c.id.in_(ids)).order_by(table.c.id).with_for_update())
         restored = {f: case((has_field(db, f), value(db, table.c[f], f, OLD)), else_=table.c[f]) for f in self.fields}
         changes = changes_json(db, [(f, table.c[f], restored[f]) for f in self.fields], only_changed=True)
