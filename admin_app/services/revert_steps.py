@@ -9,7 +9,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import case, false, func, insert, literal, literal_column, or_, select, type_coerce, update
+from sqlalchemy import (
+    and_,
+    case,
+    false,
+    func,
+    insert,
+    literal,
+    literal_column,
+    or_,
+    select,
+    true,
+    type_coerce,
+    update,
+)
 
 from admin_app.audit import SECRETS, changes_json, entry_select, insert_entries, recorded_columns
 from admin_app.resources.spec import Resource, Rules
@@ -110,16 +123,38 @@ class Step:
 
     # --- updates ------------------------------------------------------------------------------
 
+    def _source(self) -> tuple[Any, Any, dict[str, tuple[Any, Any, Any]], list[Any]]:
+        """Where the entries' values come from: (from, row id, field -> (has, old, new), where).
+
+        PostgreSQL re-parses `json` at every access, and reading the values inside the UPDATE
+        cost twice the bulk edit's time: there they are read once, into a materialized CTE.
+        SQLite's JSON functions are cheap, and pysqlite reports no row count for a statement
+        starting with WITH: there the statements read the entries directly.
+        """
+        db, table = self.db, self.table
+        values = {f: (has_field(db, f), value(db, table.c[f], f, OLD), value(db, table.c[f], f, NEW))
+                  for f in self.fields}
+        if not is_postgres(db):
+            return ENTRY, entity_id(db), values, list(self.chosen)
+        columns = [entity_id(db).label("row_id")]
+        for f, (has, old, new) in values.items():
+            columns += [has.label(f"has_{f}"), old.label(f"old_{f}"), new.label(f"new_{f}")]
+        source = select(*columns).where(*self.chosen).cte("source").prefix_with("MATERIALIZED")
+        read = {f: (source.c[f"has_{f}"], source.c[f"old_{f}"], source.c[f"new_{f}"]) for f in self.fields}
+        return source, source.c.row_id, read, []
+
     def undo_updates(self, ctx: WriteContext) -> int:
-        db, table, ok = self.db, self.table, self.written()
+        db, table = self.db, self.table
         if is_postgres(db):  # the rows stay as checked until the transaction ends
             ids = select(entity_id(db)).where(*entries(self.change_set, self.resource.name, self.action))
             db.execute(select(table.c.id).where(table.c.id.in_(ids)).order_by(table.c.id).with_for_update())
-        restored = {f: case((has_field(db, f), value(db, table.c[f], f, OLD)), else_=table.c[f]) for f in self.fields}
+        source, row_id, read, where = self._source()
+        ok = and_(true(), *(or_(~has, table.c[f].is_not_distinct_from(new)) for f, (has, _old, new) in read.items()))
+        restored = {f: case((has, old), else_=table.c[f]) for f, (has, old, _new) in read.items()}
         changes = changes_json(db, [(f, table.c[f], restored[f]) for f in self.fields], only_changed=True)
         db.execute(insert_entries(
             select(*entry_select(db, ctx.actor, "update", self.resource.name, table.c.id, changes))
-            .select_from(_joined(db, table)).where(*self.chosen, ok)
+            .select_from(source.join(table, table.c.id == row_id)).where(*where, ok)
         ))
         self.ask_rules(ctx, "check_bulk")  # from the entries just written: the values being restored
         stamps: dict[str, Any] = {}
@@ -128,7 +163,7 @@ class Step:
         if self.resource.versioned:
             stamps["version"] = table.c.version + 1
         done = db.execute(
-            update(table).where(table.c.id == entity_id(db), *self.chosen, ok).values(**restored, **stamps)
+            update(table).where(table.c.id == row_id, *where, ok).values(**restored, **stamps)
         ).rowcount or 0
         self.ask_rules(ctx, "after_bulk")
         return done
