@@ -346,8 +346,8 @@ def test_bulk_edit_by_a_role_that_does_not_own_the_indexes_leaves_the_merge_to_v
     factory = build_session_factory(pg_app.state.engine)
     with factory() as db, db.begin():
         db.execute(text(f"CREATE ROLE {role} NOLOGIN"))
-        db.execute(text(f"GRANT SELECT, INSERT, UPDATE ON task, audit_entry TO {role}"))
-        db.execute(text(f"GRANT USAGE ON SEQUENCE audit_entry_id_seq TO {role}"))
+        db.execute(text(f"GRANT SELECT, INSERT, UPDATE ON task, audit_entry, change_set TO {role}"))
+        db.execute(text(f"GRANT USAGE ON SEQUENCE audit_entry_id_seq, change_set_id_seq TO {role}"))
         _pending_pages(db, "ix_task_title_trgm")
     try:
         with factory() as db, db.begin():
