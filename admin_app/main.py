@@ -110,7 +110,7 @@ def create_app(settings: Settings | None = None, resources: Registry | None = No
     app.include_router(changes_api.router)
     for resource in registry:
         if resource.api is not None:
-            app.include_router(build_router(resource))
+            app.include_router(build_router(resource, registry.referencing(resource.model)))
 
     from admin_app.admin import build_admin
     from admin_app.admin.compat import inline_script_hashes

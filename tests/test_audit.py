@@ -156,7 +156,7 @@ def test_bulk_update_writes_one_entry_per_row_with_old_values(app) -> None:  # n
 def test_bulk_delete_records_what_was_deleted(app) -> None:  # noqa: ANN001
     ids = _tasks(app, 3, priority=5)
     with build_session_factory(app.state.engine)() as db, db.begin():
-        assert bulk.delete_rows(as_tester(db), TASKS, ids=ids[:2]) == 2
+        assert bulk.delete_rows(as_tester(db), TASKS, (), ids=ids[:2]) == 2
     entries = _entries(app, action="delete")
     assert sorted(int(e.entity_id) for e in entries) == ids[:2]
     assert entries[0].changes["priority"] == [5, None]

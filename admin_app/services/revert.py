@@ -74,7 +74,8 @@ def steps_of(ctx: WriteContext, registry: Registry, change_set: int) -> list[Ste
     order = sorted(registry, key=lambda r: -len(registry.referencing(r.model)))
 
     def of(action: str, tables: list[Resource]) -> list[Step]:
-        return [Step(ctx.db, r, change_set, action) for r in tables if (r.name, action) in present]
+        return [Step(ctx.db, r, change_set, action, registry.referencing(r.model))
+                for r in tables if (r.name, action) in present]
 
     return of("delete", order) + of("update", order) + of("create", list(reversed(order)))
 

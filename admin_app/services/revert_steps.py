@@ -75,8 +75,9 @@ def _conflicts(rows: list[Any], entity: str, reason: str, fields: list[str] | No
 class Step:
     """One table's entries of one action in a change set."""
 
-    def __init__(self, db: Any, resource: Resource, change_set: int, action: str) -> None:
+    def __init__(self, db: Any, resource: Resource, change_set: int, action: str, referencing: Any = ()) -> None:
         self.db, self.resource, self.action, self.change_set = db, resource, action, change_set
+        self.referencing = referencing  # Registry.referencing: emptied when created rows are deleted
         self.table = resource.model.__table__
         written = fields_written(db, change_set, resource.name, action)
         self.fields = [f for f in recorded_columns(resource.model) if f in written]
@@ -150,6 +151,11 @@ class Step:
             db.execute(select(table.c.id).where(table.c.id.in_(ids)).order_by(table.c.id).with_for_update())
         source, row_id, read, where = self._source()
         ok = and_(true(), *(or_(~has, table.c[f].is_not_distinct_from(new)) for f, (has, _old, new) in read.items()))
+        for relation in self.resource.relations:  # a reference to a row that did not come back
+            if relation.key in read:
+                has, old, _new = read[relation.key]
+                target = relation.target.__table__
+                ok = and_(ok, or_(~has, old.is_(None), select(target.c.id).where(target.c.id == old).exists()))
         restored = {f: case((has, old), else_=table.c[f]) for f, (has, old, _new) in read.items()}
         changes = changes_json(db, [(f, table.c[f], restored[f]) for f in self.fields], only_changed=True)
         db.execute(insert_entries(
@@ -250,4 +256,4 @@ class Step:
     def undo_creates(self, ctx: WriteContext) -> int:
         other = self.table.alias("created")
         ids = select(entity_id(self.db)).select_from(_joined(self.db, other)).where(*self.chosen, self.written(other))
-        return bulk.delete_where(ctx, self.resource, [self.table.c.id.in_(ids)])
+        return bulk.delete_where(ctx, self.resource, [self.table.c.id.in_(ids)], self.referencing)

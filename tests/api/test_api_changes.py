@@ -191,3 +191,27 @@ def test_a_deleted_user_comes_back_unless_the_email_is_taken(client, app, admin,
     login = client.post("/api/auth/login", json={"email": "sam@example.com", "password": "a long enough passphrase"},
                         headers={"Origin": "http://testserver"})
     assert login.status_code == 401  # the password is not put back: an admin sets a new one
+
+
+def test_reverting_a_user_delete_assigns_their_tasks_again(client, admin, editor, insert_tasks, make_user) -> None:  # noqa: ANN001
+    sam = make_user("viewer")
+    ids = insert_tasks([{"assignee_id": sam.id}] * 3 + [{}])
+    assert client.delete(f"/api/users/{sam.id}", headers=admin).status_code == 204
+    change = latest(client, admin)
+    assert change["size"] == 4 and all(task(client, editor, i)["assignee"] is None for i in ids)
+    preview = revert(client, admin, change["id"], dry_run=True).json()
+    assert preview["restorable"] == 4 and preview["conflicts"] == []
+    assert revert(client, admin, change["id"]).status_code == 200
+    assert [(task(client, editor, i)["assignee"] or {}).get("id") for i in ids] == [sam.id] * 3 + [None]
+
+
+def test_a_user_who_cannot_come_back_leaves_the_tasks_unassigned(client, admin, editor, insert_tasks, make_user) -> None:  # noqa: ANN001
+    sam = make_user("viewer", email="sam@example.com")
+    make_user("viewer")  # a higher id: SQLite does not give sam's to the next account
+    (a,) = insert_tasks([{"assignee_id": sam.id}])
+    assert client.delete(f"/api/users/{sam.id}", headers=admin).status_code == 204
+    change = latest(client, admin)
+    make_user("viewer", email="sam@example.com")  # the email is taken again: sam is not re-created
+    done = revert(client, admin, change["id"])
+    assert done.status_code == 409, done.text  # nothing could be restored, and no 500
+    assert task(client, editor, a)["assignee"] is None
