@@ -71,8 +71,13 @@ def summary_of(groups: list[Any], imported: dict[str, Any] | None, title: str | 
     rows = [g for g in groups if g.action in ROW_ACTIONS]
     entities = {g.entity for g in rows}
     if title:
-        what = name(next(iter(entities)), size) if len(entities) == 1 else "rows"
-        return f"{title}: {size:,} {what}", size
+        if len(entities) == 1:
+            return f"{title}: {size:,} {name(next(iter(entities)), size)}", size
+        # "Delete: 1 user deleted, 3 tasks edited" (a delete empties references to the rows)
+        done = {"create": "created", "update": "edited", "delete": "deleted"}
+        parts = [f"{g.count:,} {name(g.entity, g.count)} {done[g.action]}"
+                 for g in sorted(rows, key=lambda g: -ROW_ACTIONS.index(g.action))]
+        return f"{title}: {', '.join(parts)}"[:300], size
     if imported is not None:
         created, updated = imported.get("created", 0), imported.get("updated", 0)
         return f"Import: {created:,} created, {updated:,} updated", size

@@ -36,6 +36,9 @@ def test_undoing_a_user_delete_assigns_their_tasks_again(admin, app, make_user, 
     assert "1 user deleted" in html.unescape(deleted.text)
     assert {t.assignee_id for t in task_rows(app).values()} == {None}
     assert sorted(entries_of_latest_change_set(app)) == [("task", "update")] * 3 + [("user", "delete")]
+    with app.state.session_factory() as db:
+        summary = db.execute(select(ChangeSet.summary).order_by(ChangeSet.id.desc()).limit(1)).scalar_one()
+    assert summary == "Delete: 1 user deleted, 3 tasks edited"
     preview, done = confirm(admin, undo_link(deleted.text))
     assert "4 rows will be restored" in preview
     rows = task_rows(app)
