@@ -27,6 +27,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from admin_app import change_sets
 from admin_app.services.actor import SYSTEM_ACTOR, Actor
 from models import ApiToken, AuditEntry
 from models.common import jsonable, utcnow
@@ -46,8 +47,10 @@ def track(model: type, entity: str) -> None:
 
 
 def bind_actor(db: Session, actor: Actor) -> None:
-    """Name who the session's changes are made by; every writer does this first."""
+    """Name who the session's changes are made by; every writer does this first. What the
+    transaction then writes is one change set (admin_app/change_sets.py)."""
     db.info["actor"] = actor
+    change_sets.bind(db)
 
 
 def actor_of(db: Session) -> Actor:
@@ -55,8 +58,11 @@ def actor_of(db: Session) -> Actor:
     return db.info.get("actor") or SYSTEM_ACTOR
 
 
-def _entry(actor: Actor, action: str, entity: str, entity_id: Any, **fields: Any) -> dict[str, Any]:
+def _entry(
+    db: Session, actor: Actor, action: str, entity: str, entity_id: Any, **fields: Any
+) -> dict[str, Any]:
     return {
+        "change_set_id": None if fields.get("event") else change_sets.for_entry(db, action, entity, actor),
         "at": utcnow(), "actor_id": actor.user_id, "actor_label": actor.label[:254],
         "via": actor.via, "action": action, "entity": entity,
         "entity_id": None if entity_id is None else str(entity_id),
@@ -67,17 +73,17 @@ def _entry(actor: Actor, action: str, entity: str, entity_id: Any, **fields: Any
 def record(
     db: Session, action: str, entity: str, entity_id: Any = None, *,
     changes: dict[str, Any] | None = None, details: dict[str, Any] | None = None,
-    actor: Actor | None = None,
+    actor: Actor | None = None, event: bool = False,
 ) -> None:
-    """Write one explicit entry in the session's transaction."""
-    row = _entry(actor or actor_of(db), action, entity, entity_id, changes=changes, details=details)
+    """Write one explicit entry in the session's transaction (an `event` joins no change set)."""
+    row = _entry(db, actor or actor_of(db), action, entity, entity_id, changes=changes, details=details, event=event)
     db.connection().execute(insert(AuditEntry), [row])
 
 
 def record_auth_event(db: Session, action: str, email: str, user_id: int | None, details: dict) -> None:
     """Logins, failures (with the email tried, never the password) and logouts."""
     actor = Actor(user_id=user_id, label=email or "unknown", via=details.pop("via", "auth"))
-    record(db, action, "user", user_id, details=details or None, actor=actor)
+    record(db, action, "user", user_id, details=details or None, actor=actor, event=True)
 
 
 # --- ORM changes: the flush hook ---------------------------------------------------------------
@@ -143,7 +149,7 @@ def _after_flush(session: Session, _context: Any) -> None:
                     continue
             else:
                 changes = _snapshot(obj, created=kind == "create")
-            rows.append(_entry(actor_of(session), _action(obj, kind, changes), entity, obj.id, changes=changes))
+            rows.append(_entry(session, actor_of(session), _action(obj, kind, changes), entity, obj.id, changes=changes))
     if rows:
         session.connection().execute(insert(AuditEntry), rows)
 
@@ -153,6 +159,8 @@ def install(resources: Iterable[Any] = ()) -> None:
     the declared tables' ORM changes under their names."""
     for resource in resources:
         track(resource.model, resource.name)
+        change_sets.NAMES[resource.name] = (resource.label, resource.plural)
+    change_sets.install()
     if not event.contains(Session, "after_flush", _after_flush):
         event.listen(Session, "after_flush", _after_flush)
 
@@ -177,10 +185,11 @@ def changes_json(db: Session, pairs: list[tuple[str, Any, Any]], *, only_changed
     return built
 
 
-def entry_select(actor: Actor, action: str, entity: str, entity_id: Any, changes: Any) -> list[Any]:
+def entry_select(db: Session, actor: Actor, action: str, entity: str, entity_id: Any, changes: Any) -> list[Any]:
     """The columns of entries for `INSERT ... SELECT`, one per row the select yields."""
     table = AuditEntry.__table__
     return [
+        literal(change_sets.for_entry(db, action, entity, actor), table.c.change_set_id.type).label("change_set_id"),
         literal(utcnow(), table.c.at.type).label("at"),
         literal(actor.user_id, table.c.actor_id.type).label("actor_id"),
         literal(actor.label[:254]).label("actor_label"),
@@ -192,7 +201,7 @@ def entry_select(actor: Actor, action: str, entity: str, entity_id: Any, changes
     ]
 
 
-ENTRY_TARGETS = ["at", "actor_id", "actor_label", "via", "action", "entity", "entity_id", "changes"]
+ENTRY_TARGETS = ["change_set_id", "at", "actor_id", "actor_label", "via", "action", "entity", "entity_id", "changes"]
 
 
 def insert_entries(selected: Select) -> Any:
@@ -206,6 +215,6 @@ def created_entries(db: Session, model: type, entity: str, condition: Any, actor
     fields = recorded_columns(model)
     changes = changes_json(db, [(f, literal_column("NULL"), table.c[f]) for f in fields])
     db.execute(insert_entries(
-        select(*entry_select(actor, "create", entity, table.c.id, changes)).where(condition)
+        select(*entry_select(db, actor, "create", entity, table.c.id, changes)).where(condition)
     ))
 

@@ -103,16 +103,17 @@ def create_app(settings: Settings | None = None, resources: Registry | None = No
 
     from admin_app.api import audit as audit_api
     from admin_app.api import auth as auth_api
+    from admin_app.api import changes as changes_api
     from admin_app.api import mfa as mfa_api
     from admin_app.api.methods import answer_undeclared_methods
     from admin_app.api.resource_router import build_router
     from admin_app.health import router as health_router
 
-    for router in (health_router, auth_api.router, mfa_api.router, audit_api.router):
+    for router in (health_router, auth_api.router, mfa_api.router, audit_api.router, changes_api.router):
         app.include_router(answer_undeclared_methods(router))
     for resource in registry:
         if resource.api is not None:
-            app.include_router(answer_undeclared_methods(build_router(resource)))
+            app.include_router(answer_undeclared_methods(build_router(resource, registry.referencing(resource.model))))
 
     from admin_app.admin import build_admin
     from admin_app.admin.compat import inline_script_hashes

@@ -455,10 +455,35 @@ class Bench:
             return
         answer = response.json()
         count, matched = answer.get("count", 0), answer.get("matched", answer.get("count", 0))
+        self.bulk_seconds = seconds
         verdict = PASS if seconds <= BULK_S else MISS
         self.add(Row(f"Bulk edit by filter: {count:,} rows (status = cancelled, set priority), audit included",
                      [f"{seconds:.2f} s", "", f"{count / seconds:,.0f} rows/s"], ["", "", ""], "", "", target,
                      verdict, f"one request, timed once; {matched:,} matched"))
+
+    def revert_bulk_edit(self) -> None:
+        """Revert the bulk edit just made (its change set): target no slower than the edit."""
+        bulk_seconds = getattr(self, "bulk_seconds", None)
+        if bulk_seconds is None:
+            return
+        headers = self.bearer or {**self.cookie, "Origin": self.ours.base}
+        item, target = "Revert that bulk edit (its change set), audit included", f"<= the bulk edit ({bulk_seconds:.2f} s)"
+        try:
+            latest = httpx.get(self.ours.base + "/api/changes?limit=1", headers=headers, timeout=60).json()["items"][0]
+            started = time.perf_counter()
+            response = httpx.post(self.ours.base + f"/api/changes/{latest['id']}/revert", json={},
+                                  headers=headers, timeout=600)
+        except (httpx.HTTPError, KeyError, IndexError, ValueError) as exc:
+            self.add(Row(item, [f"failed: {exc}", "", ""], ["", "", ""], "", "", target, MISS))
+            return
+        seconds = time.perf_counter() - started
+        if response.status_code != 200:
+            self.add(Row(item, [f"n/a ({response.status_code})", "", ""], ["", "", ""], "", "", target, NA))
+            return
+        restored = response.json().get("restorable", 0)
+        self.add(Row(f"Revert the bulk edit: {restored:,} rows restored, audit included",
+                     [f"{seconds:.2f} s", "", f"{restored / seconds:,.0f} rows/s"], ["", "", ""], "", "", target,
+                     PASS if seconds <= bulk_seconds else MISS, f"one request, timed once; {latest['summary']}"))
 
     def login_events(self) -> dict[str, int]:
         """Login events the app's audit trail recorded so far, by action (empty if it has none)."""
@@ -537,6 +562,7 @@ class Bench:
         self.api_cursor()
         self.exports()
         self.bulk_edit()
+        self.revert_bulk_edit()
         self.login_attack()
         meta = {
             "database": self.database, "server": f"{self.database} {self.server_version}",

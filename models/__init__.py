@@ -1,7 +1,7 @@
 """SQLModel tables and their API schemas, one module per entity."""
 
 from models.api_token import ApiToken, ApiTokenCreate, ApiTokenCreated, ApiTokenPublic
-from models.audit import AuditEntry, AuditEntryPublic
+from models.audit import AuditEntry, AuditEntryPublic, ChangeSet, ChangeSetPublic
 from models.auth_session import AuthSession, AuthSessionPublic
 from models.login_attempt import LoginFailure
 from models.project import (
@@ -38,6 +38,8 @@ __all__ = [
     "AuditEntry",
     "AuditEntryPublic",
     "AuthSession",
+    "ChangeSet",
+    "ChangeSetPublic",
     "AuthSessionPublic",
     "LoginFailure",
     "Passkey",

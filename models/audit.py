@@ -10,6 +10,32 @@ from sqlmodel import Field, SQLModel
 from models.common import Output, UTCDateTime, utcnow
 
 
+class ChangeSet(SQLModel, table=True):
+    """What one request or command wrote: its audit entries share its id (see admin_app/change_sets.py)."""
+
+    __tablename__ = "change_set"
+
+    id: int | None = Field(default=None, primary_key=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False, index=True)
+    actor_id: int | None = Field(default=None, index=True)  # no foreign key, as for entries
+    actor_label: str = Field(max_length=254)
+    via: str = Field(max_length=16)
+    summary: str = Field(default="", max_length=300)
+    size: int = Field(default=0)  # rows written (entries but the import's summary entry)
+    reverts_id: int | None = Field(default=None)  # the change set this one reverted
+
+
+class ChangeSetPublic(Output):
+    id: int
+    created_at: datetime
+    actor_id: int | None
+    actor_label: str
+    via: str
+    summary: str
+    size: int
+    reverts_id: int | None
+
+
 class AuditEntry(SQLModel, table=True):
     __tablename__ = "audit_entry"
     __table_args__ = (Index("ix_audit_entry_entity", "entity", "entity_id"),)
@@ -25,6 +51,7 @@ class AuditEntry(SQLModel, table=True):
     entity_id: str | None = Field(default=None, max_length=64)
     changes: dict[str, Any] | None = Field(default=None, sa_type=JSON)
     details: dict[str, Any] | None = Field(default=None, sa_type=JSON)
+    change_set_id: int | None = Field(default=None, index=True)
 
     def __str__(self) -> str:
         return f"{self.action} {self.entity} {self.entity_id or ''}".strip()
@@ -51,3 +78,4 @@ class AuditEntryPublic(Output):
         "updated; `mfa_reset` what was removed (`totp`, `passkeys`, `recovery_codes`, "
         "`sessions_ended`); `mfa_passkey_added`/`_removed` the `name`. Null for row changes.",
     )
+    change_set_id: int | None = Field(default=None, description="The change set this entry belongs to (see /api/changes); null for events that change no row.")

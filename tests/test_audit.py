@@ -156,7 +156,7 @@ def test_bulk_update_writes_one_entry_per_row_with_old_values(app) -> None:  # n
 def test_bulk_delete_records_what_was_deleted(app) -> None:  # noqa: ANN001
     ids = _tasks(app, 3, priority=5)
     with build_session_factory(app.state.engine)() as db, db.begin():
-        assert bulk.delete_rows(as_tester(db), TASKS, ids=ids[:2]) == 2
+        assert bulk.delete_rows(as_tester(db), TASKS, (), ids=ids[:2]) == 2
     entries = _entries(app, action="delete")
     assert sorted(int(e.entity_id) for e in entries) == ids[:2]
     assert entries[0].changes["priority"] == [5, None]
@@ -346,8 +346,8 @@ def test_bulk_edit_by_a_role_that_does_not_own_the_indexes_leaves_the_merge_to_v
     factory = build_session_factory(pg_app.state.engine)
     with factory() as db, db.begin():
         db.execute(text(f"CREATE ROLE {role} NOLOGIN"))
-        db.execute(text(f"GRANT SELECT, INSERT, UPDATE ON task, audit_entry TO {role}"))
-        db.execute(text(f"GRANT USAGE ON SEQUENCE audit_entry_id_seq TO {role}"))
+        db.execute(text(f"GRANT SELECT, INSERT, UPDATE ON task, audit_entry, change_set TO {role}"))
+        db.execute(text(f"GRANT USAGE ON SEQUENCE audit_entry_id_seq, change_set_id_seq TO {role}"))
         _pending_pages(db, "ix_task_title_trgm")
     try:
         with factory() as db, db.begin():

@@ -16,6 +16,7 @@ from starlette.staticfiles import StaticFiles
 
 from admin_app.admin.account import AccountView
 from admin_app.admin.audit_view import AuditEntryAdmin
+from admin_app.admin.changes import ChangeSetsView, undo_offer
 from admin_app.admin.compat import (
     accept_post_on_actions,
     log_expected_errors_at_info,
@@ -39,7 +40,7 @@ from models.common import utcnow
 
 HERE = Path(__file__).parent
 # What the admin's own routes find on `request.app.state` (the admin is a mounted app).
-SHARED_STATE = ("settings", "authenticator", "passwords", "session_factory")
+SHARED_STATE = ("settings", "authenticator", "passwords", "session_factory", "resources")
 
 
 class BackOfficeAdmin(Admin):
@@ -77,7 +78,9 @@ def build_admin(app: FastAPI, engine: Engine, authenticator: Authenticator, regi
     for resource in registry:
         admin.add_view(view_for(resource, registry))
     admin.add_view(AuditEntryAdmin.with_entities([r.name for r in registry] + ["token"]))
+    admin.add_view(ChangeSetsView)
     admin.add_view(AccountView)
+    admin.templates.env.globals["undo_offer"] = undo_offer
     for view in admin.views:
         if isinstance(view, ResourceView):
             order_actions(view, [a.slug for a in view.resource.actions])

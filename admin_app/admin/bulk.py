@@ -76,12 +76,18 @@ class BulkActions:
         return {"selected_count": selected, "matching_count": matching, "effects": effects}
 
     def delete_effects(self, db: Any, conditions: list[Any]) -> list[str]:
-        """What else deleting these rows changes: "12 tasks will be unassigned", one query each."""
-        model, out = self.resource.model, []  # type: ignore[attr-defined]
-        chosen = select(model.id).where(*conditions).scalar_subquery()
-        for other, relation in self.registry.referencing(model):  # type: ignore[attr-defined]
-            key = getattr(other.model, relation.key)
-            n = db.execute(select(func.count()).select_from(other.model).where(key.in_(chosen))).scalar_one()
+        """What else deleting these rows changes: "12 tasks will be unassigned", all in one query."""
+        model = self.resource.model  # type: ignore[attr-defined]
+        referencing = self.registry.referencing(model)  # type: ignore[attr-defined]
+        if not referencing:
+            return []
+        chosen = select(model.id).where(*conditions)
+        counts = db.execute(select(*(
+            select(func.count()).select_from(other.model).where(getattr(other.model, relation.key).in_(chosen))
+            .scalar_subquery() for other, relation in referencing
+        ))).one()
+        out = []
+        for (other, relation), n in zip(referencing, counts, strict=True):
             if n:
                 what = relation.orphaned or f"lose their {relation.label.lower()}"
                 out.append(f"{n:,} {(other.label if n == 1 else other.plural).lower()} will {what}.")
@@ -148,8 +154,10 @@ class BulkActions:
     def _apply(self, request: Request, action: Action, pks: list[int] | None, spec: FilterBase | None, raw: str) -> str:
         with self.writing(request) as ctx:  # type: ignore[attr-defined]
             resource = self.resource  # type: ignore[attr-defined]
+            ctx.describe(action.title)
             if isinstance(action, DeleteRows):
-                count = bulk_service.delete_rows(ctx, resource, ids=pks, spec=spec)
+                referencing = self.registry.referencing(resource.model)  # type: ignore[attr-defined]
+                count = bulk_service.delete_rows(ctx, resource, referencing, ids=pks, spec=spec)
                 return f"{count:,} {self.noun(count)} {action.done}"
             if isinstance(action, RunAction):
                 ids = pks if pks is not None else list(ctx.db.execute(

@@ -16,6 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from wtforms import Form, HiddenField, PasswordField, SelectField, validators
 
+from admin_app.admin import conflicts
 from admin_app.errors import InvalidInput, NotFound
 from admin_app.resources.spec import Field, Relation, Resource
 from admin_app.services import records
@@ -122,14 +123,20 @@ class ResourceForms(ModelView):
         return self.saved(request, await run_in_threadpool(work), "created")
 
     async def update_model(self, request: Request, pk: str, data: dict) -> Any:
-        schema = self.resource.schemas.update
+        """Save the form; over a newer version, nothing is saved and the form shows what differs
+        (conflicts.describe, in `request.state.conflict`), unless it was sent from that screen."""
+        schema, form = self.resource.schemas.update, await request.form()
+        versioned = "version" in self._form_prop_names
 
         def work() -> Any:
             payload = self.form_payload(data, schema)
-            if "version" in self._form_prop_names:
-                payload["version"] = _form_version(data)
             with self.writing(request) as ctx:  # type: ignore[attr-defined]
                 row = records.get(ctx.db, self.resource, row_id(pk))
+                if versioned:
+                    chosen = conflicts.resolve(self.resource, row, form, payload)
+                    payload["version"] = chosen if chosen is not None else _form_version(data)
+                    if row.version != payload["version"]:
+                        request.state.conflict = conflicts.describe(ctx.db, self.resource, row, payload["version"], payload)
                 return records.update(ctx, self.resource, row, schema.model_validate(payload))
 
         return self.saved(request, await run_in_threadpool(work), "saved")

@@ -24,6 +24,7 @@ from starlette.responses import JSONResponse, Response
 
 from admin_app import audit
 from admin_app.admin.bulk import BulkActions
+from admin_app.admin.changes import offer_undo
 from admin_app.admin.compat import RoutedRowUrls
 from admin_app.admin.display import formatters, type_formatters
 from admin_app.admin.export import export_response
@@ -172,6 +173,8 @@ class ResourceView(RoutedRowUrls, BulkActions, ResourceForms):
             passwords=request.app.state.passwords, session_id=principal.session_id,
         ) as ctx:
             yield ctx
+            change_set = ctx.change_set_id  # read before the commit ends it
+        offer_undo(request, change_set)  # the next page offers "Undo"
 
     # --- the details page -----------------------------------------------------------------
     def history_url(self, request: Request, model: Any) -> str | None:

@@ -40,7 +40,7 @@ def _path_param(name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]
     return rename
 
 
-def build_router(resource: Resource) -> APIRouter:
+def build_router(resource: Resource, referencing: bulk.Referencing = ()) -> APIRouter:
     assert resource.api is not None
     api, schemas, perm = resource.api, resource.schemas, resource.permission
     noun, plural, label = resource.name, api.tag, resource.label.lower()
@@ -117,7 +117,7 @@ def build_router(resource: Resource) -> APIRouter:
         def bulk_rows(body: BulkRequest, ctx: WriteContextDep, principal: Annotated[Principal, Depends(may_bulk_edit)]) -> Any:
             if body.delete:
                 ensure_allowed(principal, perm, "delete")
-                count = bulk.delete_rows(ctx, resource, ids=body.ids, spec=body.filter)
+                count = bulk.delete_rows(ctx, resource, referencing, ids=body.ids, spec=body.filter)
                 result = BulkResult(count=count, matched=count)
             else:
                 ensure_allowed(principal, perm, "edit")
@@ -174,7 +174,7 @@ def build_router(resource: Resource) -> APIRouter:
     def delete_row(row_id: RowId, ctx: WriteContextDep, precondition: IfMatch) -> Response:
         row = records.get(ctx.db, resource, row_id)
         with precondition.checked():
-            records.delete(ctx, resource, row, version=precondition.expected(None, required=False))
+            bulk.delete_row(ctx, resource, row, referencing, precondition.expected(None, required=False))
         ctx.db.commit()
         return Response(status_code=204)
 

@@ -135,7 +135,7 @@ USERS = Resource(
     detail_columns=(
         "id", "email", "full_name", "role", "is_active", "last_login_at", "created_at", "updated_at", "version",
     ),
-    form_columns=("email", "full_name", "role", "is_active", "password"),
+    form_columns=("email", "full_name", "role", "is_active", "password", "version"),
     api=Api("/api/users", "users", bulk=False, notes={
         "update": "A new password, a role change or deactivation ends that user's other sessions; a "
         "new password or deactivation also revokes their API tokens (reactivating brings none back). "

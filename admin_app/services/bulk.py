@@ -33,11 +33,13 @@ from admin_app.audit import (
     recorded_columns,
 )
 from admin_app.errors import InvalidInput
-from admin_app.resources.spec import Resource
+from admin_app.resources.spec import Relation, Resource
+from admin_app.services import records
 from admin_app.services.filtering import FilterBase, filters_of
 from admin_app.services.records import check_references, stored
 from admin_app.services.search import merge_pending_search_entries
 from admin_app.services.unit import WriteContext
+from admin_app.services.versions import check_version
 
 MAX_BULK_IDS = 10_000
 IMPORT_BATCH = 1000
@@ -130,7 +132,7 @@ def _update(
             db, [(f, locked.c[f], changed.c[f"new_{f}"]) for f in recorded], only_changed=several
         )
         statement = insert_entries(
-            select(*entry_select(ctx.actor, "update", entity, changed.c.id, changes))
+            select(*entry_select(db, ctx.actor, "update", entity, changed.c.id, changes))
             .select_from(changed.join(locked, locked.c.id == changed.c.id))
         )
         return db.execute(statement).rowcount or 0
@@ -140,18 +142,63 @@ def _update(
     }
     changes = changes_json(db, [(f, table.c[f], news[f]) for f in recorded], only_changed=several)
     db.execute(insert_entries(
-        select(*entry_select(ctx.actor, "update", entity, table.c.id, changes)).where(*conditions)
+        select(*entry_select(db, ctx.actor, "update", entity, table.c.id, changes)).where(*conditions)
     ))
     return db.execute(update(table).where(*conditions).values(**sql_values)).rowcount or 0
 
 
+Referencing = Sequence[tuple[Resource, Relation]]  # Registry.referencing(model): who points here
+
+
 def delete_rows(
-    ctx: WriteContext, resource: Resource, *, ids: Sequence[int] | None = None,
+    ctx: WriteContext, resource: Resource, referencing: Referencing, *, ids: Sequence[int] | None = None,
     spec: FilterBase | None = None,
 ) -> int:
     """DELETE the chosen rows, recording each row's values (one statement on PostgreSQL)."""
-    conditions = target(resource, ids, spec)
+    return delete_where(ctx, resource, target(resource, ids, spec), referencing)
+
+
+def sets_null(resource: Resource, relation: Relation) -> bool:
+    """Deleting the target empties this reference (the foreign key says ON DELETE SET NULL)."""
+    column = resource.model.__table__.c[relation.key]
+    return any((fk.ondelete or "").upper() == "SET NULL" for fk in column.foreign_keys)
+
+
+def clear_references(ctx: WriteContext, conditions: list[Any], model: type, referencing: Referencing) -> int:
+    """Empty the references to the rows about to be deleted, as a bulk edit would (entries in the
+    same change set), rather than leave it to the database unrecorded: undoing the delete then
+    assigns the tasks again. One statement per reference on PostgreSQL, whatever the row count."""
+    chosen = select(model.id).where(*conditions)
+    cleared = 0
+    for other, relation in referencing:
+        if not sets_null(other, relation):
+            continue
+        table = other.model.__table__
+        values: dict[str, Any] = {relation.key: None, **other.rules.derived({relation.key: None}, table.c, ctx.now)}
+        recorded = list(values)
+        if "updated_at" in table.c:
+            values["updated_at"] = ctx.now
+        if other.versioned:
+            values["version"] = table.c.version + 1
+        changed = _update(ctx, other, [table.c[relation.key].in_(chosen)], values, recorded)
+        if changed:
+            merge_pending_search_entries(ctx.db, table.name)
+        cleared += changed
+    return cleared
+
+
+def delete_row(ctx: WriteContext, resource: Resource, row: Any, referencing: Referencing, version: int | None = None) -> None:
+    """Delete one row (the API's DELETE): its references emptied, recorded, then the row."""
+    check_version(row, version)
+    clear_references(ctx, [resource.model.id == row.id], resource.model, referencing)
+    records.delete(ctx, resource, row, version)
+
+
+def delete_where(ctx: WriteContext, resource: Resource, conditions: list[Any], referencing: Referencing) -> int:
+    """DELETE the rows matching `conditions` after the table's rules allow it, with entries;
+    the references to them are emptied first, recorded (clear_references)."""
     resource.rules.check_delete(ctx, and_(true(), *conditions))
+    clear_references(ctx, conditions, resource.model, referencing)
     db, table, entity = ctx.db, resource.model.__table__, resource.name
     snapshot = recorded_columns(resource.model)
     if _is_postgres(ctx):
@@ -161,10 +208,10 @@ def delete_rows(
             .returning(table.c.id, *[table.c[f] for f in snapshot]).cte("gone")
         )
         changes = changes_json(db, [(f, gone.c[f], literal_column("NULL")) for f in snapshot])
-        statement = insert_entries(select(*entry_select(ctx.actor, "delete", entity, gone.c.id, changes)))
+        statement = insert_entries(select(*entry_select(db, ctx.actor, "delete", entity, gone.c.id, changes)))
         return db.execute(statement).rowcount or 0
     changes = changes_json(db, [(f, table.c[f], literal_column("NULL")) for f in snapshot])
     db.execute(insert_entries(
-        select(*entry_select(ctx.actor, "delete", entity, table.c.id, changes)).where(*conditions)
+        select(*entry_select(db, ctx.actor, "delete", entity, table.c.id, changes)).where(*conditions)
     ))
     return db.execute(delete(table).where(*conditions)).rowcount or 0

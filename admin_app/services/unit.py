@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from admin_app import change_sets
 from admin_app.audit import bind_actor
 from admin_app.services.actor import Actor
 from models.common import utcnow
@@ -26,7 +27,16 @@ class WriteContext:
     now: datetime = field(default_factory=utcnow)
 
     def __post_init__(self) -> None:
-        bind_actor(self.db, self.actor)  # the flush hook's entries name the same actor
+        bind_actor(self.db, self.actor)  # the flush hook's entries name the same actor, one change set
+
+    def describe(self, title: str, *, reverts: int | None = None) -> None:
+        """What this unit of work does, for its change set's summary ("Mark as done")."""
+        change_sets.describe(self.db, title, reverts=reverts)
+
+    @property
+    def change_set_id(self) -> int | None:
+        """The change set this unit of work has written so far (None before its first change)."""
+        return self.db.info.get("change_set")
 
 
 @contextmanager

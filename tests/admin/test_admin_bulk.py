@@ -110,7 +110,8 @@ def test_all_matching_across_pages_runs_a_constant_number_of_statements(editor, 
                 data={"scope": "all", "value": "5"}, headers=ORIGIN,
             )
         assert response.status_code == 303
-        counts.append(len(statements))
+        # The session's last use is written at most once a second: not the action's statements.
+        counts.append(len([s for s in statements if "auth_session" not in s]))
     assert counts[0] == counts[1], counts
     with app.state.session_factory() as db:
         assert db.execute(select(Task).where(Task.priority != 5)).first() is None
@@ -122,7 +123,7 @@ def test_selected_rows_run_a_constant_number_of_statements(editor, app, add_task
         ids = add_tasks(n)
         with counted_statements(app.state.engine) as statements:
             editor.post("/admin/task/action/mark-done", data={"pks": ",".join(map(str, ids)), "scope": "selected"}, headers=ORIGIN)
-        counts.append(len(statements))
+        counts.append(len([s for s in statements if "auth_session" not in s]))  # as above
     assert counts[0] == counts[1], counts
 
 

@@ -147,20 +147,22 @@ def test_user_form_messages(admin, values, message) -> None:  # noqa: ANN001
 def test_blank_password_on_edit_keeps_it(admin, app, make_user) -> None:  # noqa: ANN001
     user = make_user("keep@example.com", Role.viewer)
     before = user.hashed_password
-    form = user_form(email="keep@example.com", password="", full_name="Renamed", role="viewer")
+    form = user_form(email="keep@example.com", password="", full_name="Renamed", role="viewer", version="1")
     assert admin.post(f"/admin/user/edit/{user.id}", data=form, headers=ORIGIN).status_code == 302
     with app.state.session_factory() as db:
         after = db.get(User, user.id)
     assert after.full_name == "Renamed" and after.hashed_password == before
     assert app.state.passwords.verify(after.hashed_password, PASSWORD).ok
-    form["password"] = "another long password"
+    form["password"], form["version"] = "another long password", "2"
     admin.post(f"/admin/user/edit/{user.id}", data=form, headers=ORIGIN)
     with app.state.session_factory() as db:
         assert app.state.passwords.verify(db.get(User, user.id).hashed_password, "another long password").ok
 
 
 def test_the_last_admin_cannot_demote_themselves(admin, app) -> None:  # noqa: ANN001
-    form = user_form(email=admin.user.email, role="viewer", password="")
+    with app.state.session_factory() as db:
+        version = str(db.get(User, admin.user.id).version)
+    form = user_form(email=admin.user.email, role="viewer", password="", version=version)
     response = admin.post(f"/admin/user/edit/{admin.user.id}", data=form, headers=ORIGIN)
     assert response.status_code == 400
     assert "last active admin" in error_text(response.text)

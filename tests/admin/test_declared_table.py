@@ -335,3 +335,32 @@ def test_copy_export_is_byte_equal_to_the_python_path(pg_app) -> None:  # noqa: 
     copied = b"".join(CopyCSV(columns, factory, copying))
     python = "".join(csv_chunks(columns, stream_rows(factory, export_statement(columns, statement)))).encode()
     assert copied == python and copied.count(b"\n") > 5
+
+
+def test_a_declared_table_gets_undo(app, editor, gadgets) -> None:  # noqa: ANN001
+    """Revert a bulk edit and a delete of the test's own table: bool, date and a reference come back."""
+    import re
+
+    ids, keeper = gadgets
+
+    def undo(page: str) -> None:
+        link = html.unescape(re.search(r'id="undo-link" href="([^"]+)"', page).group(1))
+        assert editor.get(link).status_code == 200
+        assert editor.post(link, headers=ORIGIN).status_code == 303
+
+    def rows() -> dict[str, tuple]:
+        with app.state.session_factory() as db:
+            return {g.name: (g.id, g.kind, g.in_stock, g.delivered_on, g.keeper_id)
+                    for g in db.execute(select(Gadget)).scalars()}
+
+    before = rows()
+    restocked = editor.post("/admin/gadget/action/restock?in_stock=false", data={"scope": "all"}, headers=ORIGIN,
+                            follow_redirects=True)
+    assert rows()["Hammer"][2] is True
+    undo(restocked.text)
+    assert rows() == before
+    gone = editor.post("/admin/gadget/action/delete-gadgets", data={"scope": "selected", "pks": f"{ids['Drill']}"},
+                       headers=ORIGIN, follow_redirects=True)
+    assert "Drill" not in rows()
+    undo(gone.text)
+    assert rows() == before and before["Drill"][4] == keeper.id

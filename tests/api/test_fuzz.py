@@ -48,7 +48,7 @@ OWN_TOKEN_ID = 1_987_654_322
 # Rows at ids 1..SEEDED of each kind, which half the generated ids are folded onto, so
 # reads and writes reach existing rows (200s, 409s, 412s) and not only 404s.
 SEEDED = 6
-ID_PARAMETERS = ("task_id", "user_id", "token_id")
+ID_PARAMETERS = ("task_id", "user_id", "token_id", "change_set_id")
 
 
 @schemathesis.check

@@ -89,8 +89,8 @@ def test_admin_sees_users(app) -> None:  # noqa: ANN001
 def test_last_admin_cannot_be_demoted_deactivated_or_deleted(app) -> None:  # noqa: ANN001
     admin = _as(app, Role.admin)
     with build_session_factory(app.state.engine)() as db:
-        admin_id = db.execute(select(User.id).where(User.role == "admin")).scalar_one()
-    base = {"email": "admin@example.com", "full_name": "", "role": "admin", "is_active": "y"}
+        admin_id, version = db.execute(select(User.id, User.version).where(User.role == "admin")).one()
+    base = {"email": "admin@example.com", "full_name": "", "role": "admin", "is_active": "y", "version": str(version)}
     demote = admin.post(f"/admin/user/edit/{admin_id}", headers=ORIGIN,
                         data={**base, "role": "editor"})
     assert demote.status_code == 400 and "last active admin" in demote.text

@@ -1,0 +1,259 @@
+"""The steps of a revert, one table and one kind of entry each: what a step would restore and
+what it cannot (`preview_*`), and the set-based statements that do it (`undo_*`).
+
+Each statement reads the change set's entries in SQL (revert_sql), so the number of
+statements depends on the tables and their columns, never on the number of rows.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import (
+    and_,
+    case,
+    false,
+    func,
+    insert,
+    literal,
+    literal_column,
+    or_,
+    select,
+    true,
+    type_coerce,
+    update,
+)
+
+from admin_app.audit import SECRETS, changes_json, entry_select, insert_entries, recorded_columns
+from admin_app.resources.spec import Resource, Rules
+from admin_app.services import bulk
+from admin_app.services.records import unique_columns
+from admin_app.services.revert_sql import (
+    ENTRY,
+    NEW,
+    OLD,
+    entity_id,
+    entries,
+    fields_written,
+    has_field,
+    is_postgres,
+    names_key,
+    still_written,
+    value,
+)
+from admin_app.services.unit import WriteContext
+
+LISTED = 100  # conflicts listed per kind and table; their counts are exact
+UNUSABLE_SECRET = "!"  # a re-created account's password hash: matches nothing; set a new one
+MANY_VALUES = 20  # a rule is asked per restored value up to this many, then once for all
+
+
+def _joined(db: Any, table: Any) -> Any:
+    return ENTRY.join(table, table.c.id == entity_id(db))
+
+
+def _exists(db: Any, table: Any) -> Any:
+    return select(table.c.id).where(table.c.id == entity_id(db)).exists()
+
+
+def _count(db: Any, source: Any, *where: Any) -> int:
+    return db.execute(select(func.count()).select_from(source).where(*where)).scalar_one()
+
+
+def _listed(db: Any, query: Any) -> list[Any]:
+    return db.execute(query.order_by(ENTRY.c.id).limit(LISTED)).all()
+
+
+def _conflicts(rows: list[Any], entity: str, reason: str, fields: list[str] | None = None) -> list[dict[str, Any]]:
+    return [
+        {"entity": entity, "id": int(r.entity_id), "reason": reason,
+         "fields": fields if fields is not None else [f for f in r._fields[1:] if getattr(r, f)]}
+        for r in rows
+    ]
+
+
+class Step:
+    """One table's entries of one action in a change set."""
+
+    def __init__(self, db: Any, resource: Resource, change_set: int, action: str, referencing: Any = ()) -> None:
+        self.db, self.resource, self.action, self.change_set = db, resource, action, change_set
+        self.referencing = referencing  # Registry.referencing: emptied when created rows are deleted
+        self.table = resource.model.__table__
+        written = fields_written(db, change_set, resource.name, action)
+        self.fields = [f for f in recorded_columns(resource.model) if f in written]
+        self.chosen = [*entries(change_set, resource.name, action), or_(false(), *(has_field(db, f) for f in self.fields))]
+
+    def written(self, table: Any | None = None) -> Any:
+        return still_written(self.db, self.table if table is None else table, self.fields)
+
+    def preview_changed(self, out: Any) -> int:
+        """Rows still as written (the count), and those changed or deleted since (listed)."""
+        db, table, ok = self.db, self.table, self.written()
+        restorable = _count(db, _joined(db, table), *self.chosen, ok)
+        differing = [
+            (has_field(db, f) & table.c[f].is_distinct_from(value(db, table.c[f], f, NEW))).label(f)
+            for f in self.fields
+        ]
+        changed = select(ENTRY.c.entity_id, *differing).select_from(_joined(db, table)).where(*self.chosen, ~ok)
+        out.add(_conflicts(_listed(db, changed), self.resource.name, "changed since"),
+                _count(db, _joined(db, table), *self.chosen, ~ok))
+        gone = [*self.chosen, ~_exists(db, table)]
+        out.add(_conflicts(_listed(db, select(ENTRY.c.entity_id).where(*gone)), self.resource.name, "deleted since", []),
+                _count(db, ENTRY, *gone))
+        return restorable
+
+    def left_out(self, out: Any, revert: int) -> None:
+        """After the revert: this step's rows it did not restore (no entry of its own names them)."""
+        mine = ENTRY.alias("mine")  # uncorrelated: one hashed set, not a lookup per entry
+        answered = ENTRY.c.entity_id.in_(select(mine.c.entity_id).where(
+            mine.c.change_set_id == revert, mine.c.entity == self.resource.name, mine.c.entity_id.is_not(None)
+        ))
+        where = [*self.chosen, ~answered]
+        out.add(_conflicts(_listed(self.db, select(ENTRY.c.entity_id).where(*where)), self.resource.name,
+                           "changed or deleted since", []), _count(self.db, ENTRY, *where))
+
+    def not_revertible(self, out: Any) -> None:
+        """Secrets changed by this change set (a password): never put back."""
+        for column, shown in SECRETS.items():
+            if not shown or column not in self.table.c:
+                continue
+            rows = _listed(self.db, select(ENTRY.c.entity_id).where(
+                *entries(self.change_set, self.resource.name, self.action), names_key(self.db, shown),
+            ))
+            out.not_revertible += [{"entity": self.resource.name, "id": int(r.entity_id), "fields": [shown]} for r in rows]
+
+    # --- updates ------------------------------------------------------------------------------
+
+    def _source(self) -> tuple[Any, Any, dict[str, tuple[Any, Any, Any]], list[Any]]:
+        """Where the entries' values come from: (from, row id, field -> (has, old, new), where).
+
+        PostgreSQL re-parses `json` at every access, and reading the values inside the UPDATE
+        cost twice the bulk edit's time: there they are read once, into a materialized CTE.
+        SQLite's JSON functions are cheap, and pysqlite reports no row count for a statement
+        starting with WITH: there the statements read the entries directly.
+        """
+        db, table = self.db, self.table
+        values = {f: (has_field(db, f), value(db, table.c[f], f, OLD), value(db, table.c[f], f, NEW))
+                  for f in self.fields}
+        if not is_postgres(db):
+            return ENTRY, entity_id(db), values, list(self.chosen)
+        columns = [entity_id(db).label("row_id")]
+        for f, (has, old, new) in values.items():
+            columns += [has.label(f"has_{f}"), old.label(f"old_{f}"), new.label(f"new_{f}")]
+        source = select(*columns).where(*self.chosen).cte("source").prefix_with("MATERIALIZED")
+        read = {f: (source.c[f"has_{f}"], source.c[f"old_{f}"], source.c[f"new_{f}"]) for f in self.fields}
+        return source, source.c.row_id, read, []
+
+    def undo_updates(self, ctx: WriteContext) -> int:
+        db, table = self.db, self.table
+        if is_postgres(db):  # the rows stay as checked until the transaction ends
+            ids = select(entity_id(db)).where(*entries(self.change_set, self.resource.name, self.action))
+            db.execute(select(table.c.id).where(table.c.id.in_(ids)).order_by(table.c.id).with_for_update())
+        source, row_id, read, where = self._source()
+        ok = and_(true(), *(or_(~has, table.c[f].is_not_distinct_from(new)) for f, (has, _old, new) in read.items()))
+        for relation in self.resource.relations:  # a reference to a row that did not come back
+            if relation.key in read:
+                has, old, _new = read[relation.key]
+                target = relation.target.__table__
+                ok = and_(ok, or_(~has, old.is_(None), select(target.c.id).where(target.c.id == old).exists()))
+        restored = {f: case((has, old), else_=table.c[f]) for f, (has, old, _new) in read.items()}
+        changes = changes_json(db, [(f, table.c[f], restored[f]) for f in self.fields], only_changed=True)
+        db.execute(insert_entries(
+            select(*entry_select(db, ctx.actor, "update", self.resource.name, table.c.id, changes))
+            .select_from(source.join(table, table.c.id == row_id)).where(*where, ok)
+        ))
+        self.ask_rules(ctx, "check_bulk")  # from the entries just written: the values being restored
+        stamps: dict[str, Any] = {}
+        if "updated_at" in table.c:
+            stamps["updated_at"] = ctx.now
+        if self.resource.versioned:
+            stamps["version"] = table.c.version + 1
+        done = db.execute(
+            update(table).where(table.c.id == row_id, *where, ok).values(**restored, **stamps)
+        ).rowcount or 0
+        self.ask_rules(ctx, "after_bulk")
+        return done
+
+    def ask_rules(self, ctx: WriteContext, hook: str) -> None:
+        """Call the table's bulk rule as a bulk edit would: per field and restored value, on the
+        rows getting it back (read from the revert's own entries, the change set `ctx` writes)."""
+        rules = self.resource.rules
+        if getattr(type(rules), hook) is getattr(Rules, hook) or ctx.change_set_id is None:
+            return
+        db, table = self.db, self.table
+        mine = entries(ctx.change_set_id, self.resource.name, "update")
+        for f in self.fields:
+            new = value(db, table.c[f], f, NEW)
+            values = db.execute(
+                select(type_coerce(new, table.c[f].type)).where(*mine, has_field(db, f)).distinct().limit(MANY_VALUES + 1)
+            ).scalars().all()
+            if len(values) > MANY_VALUES:
+                rows = table.c.id.in_(select(entity_id(db)).where(*mine, has_field(db, f)))
+                getattr(rules, hook)(ctx, rows, {f: None})
+                continue
+            for v in values:
+                same = new.is_not_distinct_from(literal(v, table.c[f].type))
+                getattr(rules, hook)(ctx, table.c.id.in_(select(entity_id(db)).where(*mine, has_field(db, f), same)), {f: v})
+
+    # --- deletes: re-create -------------------------------------------------------------------
+
+    def _recreated(self) -> dict[str, Any]:
+        """The values a deleted row comes back with; a reference whose target is gone is empty."""
+        db, table = self.db, self.table
+        values = {f: value(db, table.c[f], f, OLD) for f in self.fields}
+        for relation in self.resource.relations:
+            target, old = relation.target.__table__, values[relation.key]
+            values[relation.key] = case((select(target.c.id).where(target.c.id == old).exists(), old), else_=None)
+        return values
+
+    def _free(self) -> list[Any]:
+        """No row has the id or a unique value of the deleted one now."""
+        db, table = self.db, self.table
+        other = table.alias("present")
+        free = [~_exists(db, other)]
+        for column in unique_columns(self.resource):
+            free.append(~select(other.c.id).where(other.c[column] == value(db, table.c[column], column, OLD)).exists())
+        return free
+
+    def preview_deleted(self, out: Any) -> int:
+        db, table, name = self.db, self.table, self.resource.name
+        free = self._free()
+        other = table.alias("present")
+        back = _listed(db, select(ENTRY.c.entity_id).where(*self.chosen, _exists(db, other)))
+        out.add(_conflicts(back, name, "exists again", []), _count(db, ENTRY, *self.chosen, _exists(db, other)))
+        for column in unique_columns(self.resource):
+            taken = select(other.c.id).where(other.c[column] == value(db, table.c[column], column, OLD)).exists()
+            where = [*self.chosen, ~_exists(db, other), taken]
+            out.add(_conflicts(_listed(db, select(ENTRY.c.entity_id).where(*where)), name, "value taken", [column]),
+                    _count(db, ENTRY, *where))
+        for relation in self.resource.relations:
+            target, old = relation.target.__table__, value(db, table.c[relation.key], relation.key, OLD)
+            lost = [*self.chosen, *free, old.is_not(None), ~select(target.c.id).where(target.c.id == old).exists()]
+            out.references_cleared += [
+                {"entity": name, "id": int(r.entity_id), "field": relation.key}
+                for r in _listed(db, select(ENTRY.c.entity_id).where(*lost))
+            ]
+        return _count(db, ENTRY, *self.chosen, *free)
+
+    def undo_deletes(self, ctx: WriteContext) -> int:
+        db, table, name = self.db, self.table, self.resource.name
+        values, free = self._recreated(), self._free()
+        changes = changes_json(db, [(f, literal_column("NULL"), values[f]) for f in self.fields])
+        db.execute(insert_entries(
+            select(*entry_select(db, ctx.actor, "create", name, entity_id(db), changes)).where(*self.chosen, *free)
+        ))
+        stamps = {c: literal(ctx.now, table.c[c].type) for c in ("created_at", "updated_at") if c in table.c}
+        if self.resource.versioned:
+            stamps["version"] = literal(1)
+        stamps.update({c: literal(UNUSABLE_SECRET) for c in SECRETS if c in table.c and not table.c[c].nullable})
+        columns = {"id": entity_id(db), **values, **stamps}
+        return db.execute(insert(table).from_select(
+            list(columns), select(*columns.values()).where(*self.chosen, *free)
+        )).rowcount or 0
+
+    # --- creates: delete where unchanged --------------------------------------------------------
+
+    def undo_creates(self, ctx: WriteContext) -> int:
+        other = self.table.alias("created")
+        ids = select(entity_id(self.db)).select_from(_joined(self.db, other)).where(*self.chosen, self.written(other))
+        return bulk.delete_where(ctx, self.resource, [self.table.c.id.in_(ids)], self.referencing)
