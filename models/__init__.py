@@ -3,6 +3,7 @@
 from models.api_token import ApiToken, ApiTokenCreate, ApiTokenCreated, ApiTokenPublic
 from models.audit import AuditEntry, AuditEntryPublic
 from models.auth_session import AuthSession, AuthSessionPublic
+from models.list_preference import ListPreference
 from models.login_attempt import LoginFailure
 from models.project import (
     Project,
@@ -39,6 +40,7 @@ __all__ = [
     "AuditEntryPublic",
     "AuthSession",
     "AuthSessionPublic",
+    "ListPreference",
     "LoginFailure",
     "Passkey",
     "PasskeyPublic",
