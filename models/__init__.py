@@ -3,6 +3,7 @@
 from models.api_token import ApiToken, ApiTokenCreate, ApiTokenCreated, ApiTokenPublic
 from models.audit import AuditEntry, AuditEntryPublic, ChangeSet, ChangeSetPublic
 from models.auth_session import AuthSession, AuthSessionPublic
+from models.list_preference import ListPreference
 from models.login_attempt import LoginFailure
 from models.project import (
     Project,
@@ -41,6 +42,7 @@ __all__ = [
     "ChangeSet",
     "ChangeSetPublic",
     "AuthSessionPublic",
+    "ListPreference",
     "LoginFailure",
     "Passkey",
     "PasskeyPublic",

@@ -10,6 +10,8 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Select
 
+from admin_app.resources.spec import Relation, Resource
+from admin_app.services.listing import listing_of
 from models.common import jsonable
 
 # A cell that a spreadsheet would run as a formula (=HYPERLINK(...), +cmd, -2+3, @SUM).
@@ -89,3 +91,20 @@ def json_chunks(columns: Sequence[ExportColumn], batches: Iterator[Sequence[Any]
             first = False
         yield "".join(parts)
     yield "\n]\n"
+
+
+def export_columns(resource: Resource) -> list[ExportColumn]:
+    """The export's columns: each field's label, a related row by its shown column (joined)."""
+    columns = []
+    for name in resource.export_columns:
+        found = resource.field(name)
+        if isinstance(found, Relation):
+            expression = getattr(listing_of(resource).aliases[name], found.shown)
+        else:
+            expression = getattr(resource.model, name)
+        columns.append(ExportColumn(found.label, name, expression))
+    if resource.import_columns and resource.versioned and "id" in resource.export_columns \
+            and "version" not in resource.export_columns:
+        # With the id, the version the row had: re-importing the file updates, checked (importer.py).
+        columns.append(ExportColumn(resource.label_of("version"), "version", resource.model.version))
+    return columns

@@ -25,10 +25,11 @@ from starlette.responses import JSONResponse, Response
 from admin_app import audit
 from admin_app.admin.bulk import BulkActions
 from admin_app.admin.changes import offer_undo
+from admin_app.admin.columns import columns_page
 from admin_app.admin.compat import RoutedRowUrls
 from admin_app.admin.display import formatters, type_formatters
 from admin_app.admin.export import export_response
-from admin_app.admin.export_format import ExportColumn
+from admin_app.admin.export_format import export_columns
 from admin_app.admin.forms import ResourceForms, form_options
 from admin_app.admin.importer import import_page
 from admin_app.admin.list_edit import list_edit_page
@@ -37,6 +38,7 @@ from admin_app.admin.sidebar import sidebar
 from admin_app.errors import InvalidInput
 from admin_app.resources import Registry
 from admin_app.resources.spec import Choice, DeleteRows, Lookup, Relation, Resource, RunAction
+from admin_app.services import columns
 from admin_app.services.actor import Actor
 from admin_app.services.filtering import ADMIN_SEARCH, PRESET, FilterBase, filters_of
 from admin_app.services.listing import listing_of
@@ -103,7 +105,7 @@ class ResourceView(RoutedRowUrls, BulkActions, ResourceForms):
     def list_buttons(self, request: Request) -> list[tuple[str, str]]:
         """Extra (label, url) buttons on the list page."""
         query = self.list_state(request)
-        buttons = []
+        buttons = [("Columns", str(request.url_for(f"admin:view-{self.identity}-choose_columns")) + (f"?{query}" if query else ""))]
         if self.resource.list_editable and self.has_permission(request, "edit"):
             url = str(request.url_for(f"admin:view-{self.identity}-list_edit"))
             buttons.append(("Edit in list", url + (f"?{query}" if query else "")))
@@ -112,14 +114,19 @@ class ResourceView(RoutedRowUrls, BulkActions, ResourceForms):
         return buttons
 
     # --- the list: one query for the rows, one bounded count ------------------------------
-    def _list_page(self, spec: FilterBase, ordering: Any, page: int, size: int) -> tuple[int, list, int]:
-        relations = [n for n in self.resource.list_columns if isinstance(self.resource.field(n), Relation)]
+    def shown_columns(self, request: Request) -> list[str]:
+        """The columns this user's list shows (services/columns.py), read once by `list`."""
+        return getattr(request.state, "list_columns", None) or list(self.resource.list_columns)
+
+    def _list_page(self, spec: FilterBase, ordering: Any, page: int, size: int, user_id: int | None) -> tuple:
         with self.session_maker() as db:
+            shown = columns.shown(db, user_id, self.resource)
+            relations = [n for n in shown if isinstance(self.resource.field(n), Relation)]
             count = self.listing.bounded_count(db, spec)
             page = min(max(page, 1), Pagination.max_page(count, size))
             statement = self.listing.ordered(spec, ordering, relations).limit(size).offset((page - 1) * size)
             rows = list(db.execute(statement).scalars().unique())
-        return count, rows, page
+        return count, rows, page, shown
 
     async def list(self, request: Request) -> Pagination:
         params = request.query_params
@@ -129,7 +136,9 @@ class ResourceView(RoutedRowUrls, BulkActions, ResourceForms):
             raise HTTPException(status.HTTP_400_BAD_REQUEST, "Invalid page or pageSize parameter")
         size = min(size, max(self.page_size_options))
         spec, ordering = self.admin_filter(request), self.admin_ordering(request)
-        count, rows, page = await anyio.to_thread.run_sync(self._list_page, spec, ordering, page, size)
+        principal = request.app.state.authenticator.principal(request)
+        count, rows, page, request.state.list_columns = await anyio.to_thread.run_sync(
+            self._list_page, spec, ordering, page, size, principal.user_id if principal else None)
         return Pagination(rows=rows, page=page, page_size=size, count=count)
 
     async def count(self, request: Request, stmt: Select | None = None) -> int:
@@ -239,6 +248,10 @@ class ResourceView(RoutedRowUrls, BulkActions, ResourceForms):
 
         return JSONResponse({"results": await anyio.to_thread.run_sync(work)})
 
+    @expose("/columns", methods=["GET", "POST"])
+    async def choose_columns(self, request: Request) -> Response:
+        return await columns_page(self, request)
+
     @expose("/list-edit", methods=["GET", "POST"])
     async def list_edit(self, request: Request) -> Response:
         return await list_edit_page(self, request)
@@ -246,23 +259,6 @@ class ResourceView(RoutedRowUrls, BulkActions, ResourceForms):
     @expose("/import-csv", methods=["GET", "POST"])
     async def import_csv(self, request: Request) -> Response:
         return await import_page(self, request)
-
-
-def export_columns(resource: Resource) -> list[ExportColumn]:
-    """The export's columns: each field's label, a related row by its shown column (joined)."""
-    columns = []
-    for name in resource.export_columns:
-        found = resource.field(name)
-        if isinstance(found, Relation):
-            expression = getattr(listing_of(resource).aliases[name], found.shown)
-        else:
-            expression = getattr(resource.model, name)
-        columns.append(ExportColumn(found.label, name, expression))
-    if resource.import_columns and resource.versioned and "id" in resource.export_columns \
-            and "version" not in resource.export_columns:
-        # With the id, the version the row had: re-importing the file updates, checked (importer.py).
-        columns.append(ExportColumn(resource.label_of("version"), "version", resource.model.version))
-    return columns
 
 
 def _action_method(resource_action: Any) -> Any:
@@ -285,7 +281,7 @@ def view_for(resource: Resource, registry: Registry) -> type[ResourceView]:
         "column_labels": {f.name: f.label for f in resource.fields},
         "column_formatters": shown, "column_formatters_detail": shown,
         "column_type_formatters": type_formatters(), "column_type_formatters_detail": type_formatters(),
-        "column_sortable_list": [n for n in resource.sortable if n in resource.list_columns],
+        "column_sortable_list": [n for n in resource.sortable if n in columns.choosable(resource)],
         "column_searchable_list": [getattr(resource.model, n) for n in resource.searchable],
         "column_filters": sidebar(resource),
         "non_link_related_fields": [r.name for r in resource.relations],

@@ -12,6 +12,7 @@ import csv
 import html
 import inspect
 import io
+import re
 from contextlib import contextmanager
 from datetime import date
 
@@ -165,6 +166,18 @@ def test_list_sort_search_and_each_filter_kind(editor, gadgets) -> None:  # noqa
     assert shown_count(editor.get("/admin/gadget/list?kind=tool&in_stock=true").text) == "1"
     refused = editor.get("/admin/gadget/list?weight_min=-5")
     assert refused.status_code == 400 and "Weight from: must be at least 0" in html.unescape(refused.text)
+
+
+def test_the_column_chooser(editor, gadgets) -> None:  # noqa: ANN001
+    """Its columns come from the declaration: the list's, then the other fields."""
+    chooser = editor.get("/admin/gadget/columns?kind=tool").text
+    offered = re.findall(r'name="order" value="(\w+)"', chooser)
+    assert offered == [*GADGETS.list_columns, "created_at", "updated_at", "version"]
+    saved = editor.post("/admin/gadget/columns?kind=tool", data={"order": offered, "show": ["name", "version"],
+                                                                   "save": "1"}, headers=ORIGIN)
+    assert saved.status_code == 303 and saved.headers["location"].endswith("/admin/gadget/list?kind=tool")
+    page = editor.get("/admin/gadget/list?kind=tool").text
+    assert re.findall(r'data-column="(\w+)"', page) == ["name", "version"]
 
 
 def test_the_api_has_the_same_filters_sorts_and_cursor_pages(app, editor, gadgets) -> None:  # noqa: ANN001

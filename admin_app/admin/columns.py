@@ -1,0 +1,88 @@
+"""The column chooser of any list: show, hide and order its columns, remembered per user.
+
+A plain form, usable without a mouse and without script: a checkbox per column, Up and Down
+buttons that move one (the page comes back with that button focused), Save and Reset. The
+list's search, filters and sort ride along in the page's query string and come back on save.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import anyio
+from sqladmin import Flash
+from starlette import status
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from admin_app.errors import InvalidInput
+from admin_app.services import columns
+
+
+def _user_id(request: Request) -> int:
+    principal = request.app.state.authenticator.principal(request)
+    if principal is None:
+        raise HTTPException(status.HTTP_403_FORBIDDEN)
+    return principal.user_id
+
+
+def _moved(order: list[str], move: str) -> tuple[list[str], str]:
+    """`name:up` or `name:down` applied to the order; the button to focus afterwards."""
+    name, _, direction = move.rpartition(":")
+    if name not in order or direction not in ("up", "down"):
+        raise InvalidInput("Nothing to move.")
+    at = order.index(name)
+    to = at - 1 if direction == "up" else at + 1
+    if 0 <= to < len(order):
+        order[at], order[to] = order[to], order[at]
+        at = to
+    if at in (0, len(order) - 1) and direction == ("up" if at == 0 else "down"):
+        move = f"{name}:{'down' if direction == 'up' else 'up'}"  # that button is disabled now
+    return order, move
+
+
+async def columns_page(view: Any, request: Request) -> Response:
+    if not view.has_permission(request, "list"):
+        raise HTTPException(status.HTTP_403_FORBIDDEN)
+    resource, user_id = view.resource, _user_id(request)
+    everything = columns.choosable(resource)
+
+    def read() -> list[str]:
+        with view.session_maker() as db:
+            return columns.shown(db, user_id, resource)
+
+    shown = await anyio.to_thread.run_sync(read)
+    order = [*shown, *(n for n in everything if n not in shown)]
+    error, focus, status_code = "", "", 200
+    if request.method == "POST":
+        form = await request.form()
+        sent_order = [str(v) for v in form.getlist("order")]
+        picked = [str(v) for v in form.getlist("show")]
+        try:
+            if sorted(sent_order) != sorted(everything):
+                raise InvalidInput("The form's columns are not this list's: reload the page.")
+            order = sent_order
+            if form.get("move"):
+                order, focus = _moved(order, str(form["move"]))
+                shown = [n for n in order if n in picked]
+            else:
+                chosen = list(resource.list_columns) if form.get("reset") else [n for n in order if n in picked]
+
+                def save() -> list[str]:
+                    with view.session_maker.begin() as db:
+                        return columns.remember(db, user_id, resource, chosen)
+
+                await anyio.to_thread.run_sync(save)
+                Flash.success(request, f"Columns of the {resource.plural.lower()} list saved.")
+                return RedirectResponse(view.list_url(request), status.HTTP_303_SEE_OTHER)
+        except InvalidInput as exc:
+            error, status_code = exc.message, 400
+            shown = [n for n in order if n in picked]
+    context = {
+        "title": f"Columns of the {resource.plural.lower()} list",
+        "rows": [(n, resource.label_of(n), n in shown) for n in order],
+        "error": error, "focus": focus, "list_url": view.list_url(request),
+        "model_view": view,
+    }
+    return await view.templates.TemplateResponse(request, "sqladmin/columns.html", context, status_code=status_code)

@@ -1,0 +1,68 @@
+"""Which columns a user's list shows, in which order: their choice, remembered per list.
+
+The choice is among the declaration's list columns and its other declared fields; a secret
+field (a password) is never one. A remembered column the declaration no longer has is left
+out when read, so a changed declaration never breaks a list.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from admin_app.errors import InvalidInput
+from admin_app.resources.spec import Resource
+from models.common import utcnow
+from models.list_preference import ListPreference
+
+
+def choosable(resource: Resource) -> list[str]:
+    """The columns a list may show: its declared list columns first, then every other field."""
+    others = [f.name for f in resource.fields if not getattr(f, "secret", False) and f.name not in resource.list_columns]
+    return [*resource.list_columns, *others]
+
+
+def checked(resource: Resource, names: Sequence[str]) -> list[str]:
+    """The chosen columns, validated: known, not repeated, at least one."""
+    allowed = set(choosable(resource))
+    unknown = [n for n in names if n not in allowed]
+    if unknown:
+        raise InvalidInput(f"{resource.plural} have no column {unknown[0][:64]!r} to show.")
+    if len(set(names)) != len(names):
+        raise InvalidInput("A column is chosen twice.")
+    if not names:
+        raise InvalidInput("Choose at least one column to show.")
+    return list(names)
+
+
+def _row(db: Session, user_id: int, resource: Resource) -> ListPreference | None:
+    return db.execute(select(ListPreference).where(
+        ListPreference.user_id == user_id, ListPreference.list_name == resource.name,
+    )).scalar_one_or_none()
+
+
+def shown(db: Session, user_id: int | None, resource: Resource) -> list[str]:
+    """The columns this user's list shows: their choice, else the declaration's."""
+    row = _row(db, user_id, resource) if user_id is not None else None
+    if row is None:
+        return list(resource.list_columns)
+    allowed = set(choosable(resource))
+    kept = [n for n in row.columns.split(",") if n in allowed]
+    return kept or list(resource.list_columns)
+
+
+def remember(db: Session, user_id: int, resource: Resource, names: Sequence[str]) -> list[str]:
+    """Save the user's choice (validated); the declaration's own columns forget it."""
+    names = checked(resource, names)
+    row = _row(db, user_id, resource)
+    if names == list(resource.list_columns):
+        if row is not None:
+            db.delete(row)
+        return names
+    if row is None:
+        row = ListPreference(user_id=user_id, list_name=resource.name, columns="")
+        db.add(row)
+    row.columns, row.updated_at = ",".join(names), utcnow()
+    return names
