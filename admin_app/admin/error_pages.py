@@ -50,6 +50,10 @@ def _back(request: Request, view: Any) -> tuple[str, str]:
 def error_handler(admin: Admin) -> Any:
     async def admin_http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)
+        # A path no admin route matched never passed the login check, which loads the role's
+        # grants: load them here, or the menu of the page would be empty but for the views
+        # that check by themselves.
+        await admin.authorization_backend.load(request)
         view = _view_of(admin, request.path_params.get("identity"))
         back_label, back_url = _back(request, view)
         context = {

@@ -65,6 +65,20 @@ def test_404_names_what_is_missing_and_links_to_its_list(editor) -> None:  # noq
                                              "http://testserver/admin/")
 
 
+def test_a_404_for_a_path_no_route_matches_keeps_the_roles_menu(editor, admin) -> None:  # noqa: ANN001
+    # No admin route matches this path, so the login check (which loads the role's grants)
+    # never ran for it: the menu must still show what the role may open, and only that.
+    for client, shown, hidden in ((editor, ["/admin/task/list", "/admin/project/list"], ["/admin/user/list"]),
+                                  (admin, ["/admin/task/list", "/admin/user/list"], [])):
+        page = client.get("/admin/change-sets")
+        assert page.status_code == 404
+        menu = page.text.split('id="navbar-menu"', 1)[1].split("</aside>", 1)[0]
+        for href in shown:
+            assert f'href="http://testserver{href}"' in menu, href
+        for href in hidden:
+            assert href not in menu, href
+
+
 def test_a_bad_request_keeps_its_message(editor) -> None:  # noqa: ANN001
     response = editor.get("/admin/task/list?due_after=someday")
     assert response.status_code == 400
