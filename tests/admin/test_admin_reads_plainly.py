@@ -98,6 +98,10 @@ def test_one_timestamp_format_with_the_exact_value_on_hover(admin, add_tasks) ->
     audit = admin.get("/admin/audit-entry/list").text
     assert re.search(r'<time datetime="[^"]+" title="[^"]+">\d{4}-\d\d-\d\d \d\d:\d\d UTC</time>', audit)
     assert "+00:00</td>" not in audit
+    admin.post("/admin/task/action/mark-done", data={"scope": "selected", "pks": str(task_id)}, headers=ORIGIN)
+    for page in ("/admin/changes", "/admin/changes/1"):  # the change sets, and the first one
+        text = admin.get(page).text
+        assert re.search(r'<time datetime="[^"]+" title="[^"]+">\d{4}-\d\d-\d\d \d\d:\d\d UTC</time>', text), page
 
 
 def test_active_filters_are_removable_chips(editor, make_user) -> None:  # noqa: ANN001
