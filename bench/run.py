@@ -69,6 +69,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--skip-stock-export", action="store_true", help="do not run the stock export (tens of seconds, GBs at 1M)")
     parser.add_argument("--export-timeout", type=float, default=180, help="seconds before an export is abandoned (default 180)")
     parser.add_argument("--loadgen", choices=["auto", "wrk", "httpx"], default="auto", help="load generator (default: wrk when installed)")
+    parser.add_argument("--statement-timeout-ms", type=int, default=None,
+                        help="our server's DB_STATEMENT_TIMEOUT_MS (default: the app's 15,000; a slow machine's "
+                             "bulk edit of ~100,000 rows may need more)")
     parser.add_argument("--output", type=Path, default=RESULTS / "latest.md", help="where the table is written")
     return parser.parse_args(argv)
 
@@ -166,6 +169,8 @@ class Bench:
                     # The same pool as the seed tutorial's engine (bench/tutorial_app.py): with the
                     # default 5 + 10, 16 connections keep opening and closing overflow connections.
                     "DB_POOL_SIZE": "10", "DB_MAX_OVERFLOW": "20", "DB_POOL_TIMEOUT": "30"}
+        if self.args.statement_timeout_ms is not None:
+            ours_env["DB_STATEMENT_TIMEOUT_MS"] = str(self.args.statement_timeout_ms)
         workers = ["--workers", str(self.args.workers)]
         # cwd outside the project: the app must not read a developer's .env.
         self.ours = self.start(
