@@ -80,7 +80,7 @@ def _preview(found: revert.Preview) -> dict[str, Any]:
     }
 
 
-@router.get("", response_model=ChangeSetPage, summary="Change sets, newest first",
+@router.get("", response_model=ChangeSetPage, operation_id="list_change_sets", summary="Change sets, newest first",
             description="One per request or command that changed data. Filters as for /api/audit; "
             "`action`, `entity` and `entity_id` choose the change sets holding such an entry.",
             responses=error_responses(401, 403, 422, e403="Admin role required"))
@@ -111,7 +111,7 @@ def list_change_sets(
     return ChangeSetPage(items=[ChangeSetPublic.model_validate(r) for r in page.items], next_cursor=page.next_cursor)
 
 
-@router.get("/{change_set_id}", response_model=ChangeSetDetail, summary="A change set and a page of its entries",
+@router.get("/{change_set_id}", response_model=ChangeSetDetail, operation_id="get_change_set", summary="A change set and a page of its entries",
             responses=error_responses(401, 403, 404, 422, e403="Admin role required"))
 def get_change_set(
     change_set_id: ChangeSetId, _reader: ChangeReader, db: SessionDep,
@@ -127,7 +127,7 @@ def get_change_set(
 
 
 @router.post(
-    "/{change_set_id}/revert", response_model=RevertDone | RevertPreview,
+    "/{change_set_id}/revert", response_model=RevertDone | RevertPreview, operation_id="revert_change_set",
     summary="Revert a change set (or preview it with dry_run)",
     description="With `{\"dry_run\": true}`: what would be restored (`restorable`) and what cannot be "
     "(`conflicts`: rows changed or deleted since, with ids and fields), nothing written. Without: "
