@@ -16,7 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from wtforms import Form, HiddenField, PasswordField, SelectField, validators
 
-from admin_app.admin import conflicts
+import admin_app.admin.conflicts as conflicts
 from admin_app.errors import InvalidInput, NotFound
 from admin_app.resources.spec import Field, Relation, Resource
 from admin_app.services import records

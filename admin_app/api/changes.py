@@ -8,13 +8,14 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field, Strict
 from sqlalchemy import select
 
+from admin_app.api.audit import AuditQueryDep
 from admin_app.api.deps import CurrentUser, SessionDep, WriteContextDep, require
 from admin_app.api.responses import error_responses
 from admin_app.services import revert
 from admin_app.services.pagination import SortKey, paginate, parse_sort
 from auth.principal import Principal
 from models import AuditEntry, AuditEntryPublic, ChangeSet, ChangeSetPublic
-from models.common import MAX_DB_ID, NoControlCharacters, UTCTimestamp
+from models.common import MAX_DB_ID
 
 router = APIRouter(prefix="/api/changes", tags=["changes"])
 ChangeReader = Annotated[Principal, Depends(require("audit-entry", "list"))]
@@ -84,30 +85,18 @@ def _preview(found: revert.Preview) -> dict[str, Any]:
             description="One per request or command that changed data. Filters as for /api/audit; "
             "`action`, `entity` and `entity_id` choose the change sets holding such an entry.",
             responses=error_responses(401, 403, 422, e403="Admin role required"))
-def list_change_sets(
-    _reader: ChangeReader,
-    db: SessionDep,
-    actor_id: Annotated[int | None, Query(ge=1, le=MAX_DB_ID)] = None,
-    action: Annotated[str | None, Query(max_length=32), NoControlCharacters] = None,
-    entity: Annotated[str | None, Query(max_length=32), NoControlCharacters] = None,
-    entity_id: Annotated[str | None, Query(max_length=64), NoControlCharacters] = None,
-    at_after: UTCTimestamp | None = None,
-    at_before: UTCTimestamp | None = None,
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    cursor: Annotated[str | None, Query(max_length=200)] = None,
-) -> ChangeSetPage:
+def list_change_sets(_reader: ChangeReader, db: SessionDep, q: AuditQueryDep) -> ChangeSetPage:
     query = select(ChangeSet)
-    if actor_id is not None:
-        query = query.where(ChangeSet.actor_id == actor_id)
-    if at_after is not None:
-        query = query.where(ChangeSet.created_at > at_after)
-    if at_before is not None:
-        query = query.where(ChangeSet.created_at < at_before)
-    holding = [c == v for c, v in ((AuditEntry.action, action), (AuditEntry.entity, entity),
-                                   (AuditEntry.entity_id, entity_id)) if v is not None]
+    if q.actor_id is not None:
+        query = query.where(ChangeSet.actor_id == q.actor_id)
+    if q.at_after is not None:
+        query = query.where(ChangeSet.created_at > q.at_after)
+    if q.at_before is not None:
+        query = query.where(ChangeSet.created_at < q.at_before)
+    holding = q.entry_conditions(actor=False)
     if holding:
         query = query.where(select(AuditEntry.id).where(AuditEntry.change_set_id == ChangeSet.id, *holding).exists())
-    page = paginate(db, query, ordering=NEWEST_FIRST, id_column=ChangeSet.id, limit=limit, cursor=cursor)
+    page = paginate(db, query, ordering=NEWEST_FIRST, id_column=ChangeSet.id, limit=q.limit, cursor=q.cursor)
     return ChangeSetPage(items=[ChangeSetPublic.model_validate(r) for r in page.items], next_cursor=page.next_cursor)
 
 
