@@ -12,7 +12,7 @@ from sqlmodel import SQLModel
 
 from admin_app.resources.spec import Resource
 from admin_app.services.bulk import MAX_BULK_IDS
-from admin_app.services.filtering import FilterBase, filters_of
+from admin_app.services.filtering import SEARCH, FilterBase, filters_of
 from admin_app.services.listing import listing_of
 from admin_app.services.pagination import CURSOR_PATTERN, MAX_CURSOR_LENGTH, sort_choices
 from admin_app.services.schemas import bulk_set_model
@@ -58,8 +58,10 @@ def _example_set(resource: Resource) -> dict[str, Any]:
 
 def bulk_rules(filter_model: type) -> list[dict[str, Any]]:
     """What BulkRequestBase checks, as JSON schema: `ids` or a non-empty `filter`, and `set`
-    or `"delete": true` (a filter is empty when every condition is null)."""
-    some_condition = [{"required": [name], "properties": {name: {"not": {"type": "null"}}}}
+    or `"delete": true` (a filter is empty when every condition is null, or its search blank)."""
+    # A search of nothing but spaces is no search (the filter drops it): not a condition.
+    searching = {"type": "string", "pattern": r"\S"}
+    some_condition = [{"required": [name], "properties": {name: searching if name == SEARCH else {"not": {"type": "null"}}}}
                       for name in filter_model.model_fields]
     return [
         {"oneOf": [

@@ -116,6 +116,7 @@ class SetField:
     unchanged: str = "unchanged"  # "97 already done"
     danger: bool = False
     in_detail: bool = False  # offered on a row's details page too
+    warning: str = ""  # said on the confirmation page, above the button
 
 
 @dataclass(frozen=True)
@@ -128,6 +129,7 @@ class RunAction:
     done: str
     permission: str = "edit"
     danger: bool = False
+    warning: str = ""
 
 
 @dataclass(frozen=True)
@@ -138,6 +140,7 @@ class DeleteRows:
     title: str = "Delete"
     done: str = "deleted"
     danger: bool = True
+    warning: str = "Undo, offered once it is done (and under Change sets), brings them back."
 
 
 Action = SetField | RunAction | DeleteRows

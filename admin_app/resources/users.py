@@ -28,6 +28,9 @@ LAST_ADMIN = "The last active admin cannot be removed, demoted or deactivated."
 # Deleting oneself ends one's own access with no way back and no second pair of eyes; the
 # audit trail would then name an actor who no longer exists. Another admin can do it.
 DELETE_SELF = "You cannot delete your own account; ask another admin to do it."
+# Deactivating oneself locks one out the same way, mid-request at that. (Stepping down from
+# admin while another admin remains is allowed: one keeps one's access.)
+DEACTIVATE_SELF = "You cannot deactivate your own account; ask another admin to do it."
 ROLE_LABELS = {Role.admin: "Admin", Role.editor: "Editor", Role.viewer: "Viewer"}
 ACTIVE_ADMIN = and_(User.role == Role.admin.value, User.is_active.is_(True))
 
@@ -66,6 +69,8 @@ class UserRules(Rules):
         deactivated = values.get("is_active") is False and row.is_active
         if row.role == Role.admin.value and row.is_active and (role_changed or deactivated):
             keep_an_admin(ctx.db, User.id == row.id)
+        if deactivated and row.id == ctx.actor.user_id:
+            raise Conflict(DEACTIVATE_SELF)
         if password or role_changed or deactivated:
             end_user_sessions(ctx.db, row.id, keep_session_id=ctx.session_id)
         if password or deactivated:
@@ -75,6 +80,10 @@ class UserRules(Rules):
     def check_bulk(self, ctx: Any, condition: Any, values: Any) -> None:
         if values.get("is_active") is False or values.get("role", Role.admin.value) != Role.admin.value:
             keep_an_admin(ctx.db, condition)
+        # The actor is active (they are making this request), so any chosen row that is they is
+        # deactivated by it; this holds before the change (a bulk edit) and after (a revert asks then).
+        if values.get("is_active") is False:
+            _not_oneself(ctx, condition, DEACTIVATE_SELF)
 
     def after_bulk(self, ctx: Any, condition: Any, values: Any) -> None:
         chosen = list(ctx.db.execute(select(User.id).where(condition)).scalars())
@@ -88,10 +97,15 @@ class UserRules(Rules):
 
     def check_delete(self, ctx: Any, condition: Any) -> None:
         keep_an_admin(ctx.db, condition)
-        if ctx.actor.user_id is not None and ctx.db.execute(
-            select(User.id).where(condition, User.id == ctx.actor.user_id)
-        ).first():
-            raise Conflict(DELETE_SELF)
+        _not_oneself(ctx, condition, DELETE_SELF)
+
+
+def _not_oneself(ctx: Any, condition: Any, why: str) -> None:
+    """Refuse when the rows `condition` chooses include the account doing it."""
+    if ctx.actor.user_id is not None and ctx.db.execute(
+        select(User.id).where(condition, User.id == ctx.actor.user_id)
+    ).first():
+        raise Conflict(why)
 
 
 def end_sessions(ctx: Any, ids: list[int]) -> int:
@@ -127,8 +141,11 @@ USERS = Resource(
         SetField("activate", "Activate", "is_active", True, done="activated", unchanged="already active",
                  in_detail=True),
         SetField("deactivate", "Deactivate", "is_active", False, done="deactivated (their sessions ended)",
-                 unchanged="already inactive", danger=True, in_detail=True),
-        RunAction("end-sessions", "End all sessions", end_sessions, "logged out everywhere", danger=True),
+                 unchanged="already inactive", danger=True, in_detail=True,
+                 warning="Their sessions end and their API tokens are revoked: Undo makes them active "
+                 "again but brings neither back."),
+        RunAction("end-sessions", "End all sessions", end_sessions, "logged out everywhere", danger=True,
+                  warning="This cannot be undone: they sign in again."),
         DeleteRows("delete-users"),
     ),
     export_columns=("id", "email", "full_name", "role", "is_active", "last_login_at", "created_at"),

@@ -168,7 +168,11 @@ def test_deactivate_and_activate_users(admin, app, make_user) -> None:  # noqa: 
     ben = make_user("ben@example.com", Role.viewer)
     session_cookie(app, ann.id)
     chosen = f"{ann.id},{ben.id}"
-    assert "the 2 selected users" in admin.get(f"/admin/user/action/deactivate?pks={chosen}").text
+    confirm = admin.get(f"/admin/user/action/deactivate?pks={chosen}").text
+    assert "the 2 selected users" in confirm
+    # What Undo does not bring back is said before, not found out after.
+    assert "Undo makes them active again but brings neither back." in confirm
+    assert "This cannot be undone: they sign in again." in admin.get(f"/admin/user/action/end-sessions?pks={chosen}").text
     response = admin.post("/admin/user/action/deactivate", data={"pks": chosen, "scope": "selected"}, headers=ORIGIN)
     assert "2 users deactivated" in flashed(admin, response)
     with app.state.session_factory() as db:

@@ -287,3 +287,17 @@ def test_a_non_standard_number_in_a_cursor_is_a_422(client, admin, documented, n
     assert response.status_code == 422
     _strict_json(response.text)
     documented(response, "GET", "/api/audit")
+
+
+# Found: `{"filter": {"q": ""}, "delete": true}` was schema-valid (q is not null) but refused
+# as an empty filter (a blank search is no search, so it would choose every row): the schema
+# now says a search condition has a character other than a space.
+@pytest.mark.parametrize(("search", "valid"), [("", False), ("   ", False), ("a", True), (" a ", True)])
+def test_the_schema_says_a_blank_search_is_no_bulk_condition(app, search: str, valid: bool) -> None:  # noqa: ANN001
+    import jsonschema
+
+    operation = schemathesis.openapi.from_dict(app.openapi())["/api/tasks/bulk"]["POST"]
+    body_schema = operation.definition.raw["requestBody"]["content"]["application/json"]["schema"]
+    resolver_root = {**app.openapi(), **body_schema}
+    body = {"filter": {"q": search}, "delete": True}
+    assert jsonschema.Draft202012Validator(resolver_root).is_valid(body) is valid

@@ -67,7 +67,7 @@ def test_create_with_an_invalid_title_fix_it_edit_it_then_delete_it_after_confir
     page.goto(f"/admin/task/details/{task_id}")
     page.get_by_role("link", name="Delete", exact=True).click()
     expect(page.locator("#bulk-selected")).to_have_text("the 1 selected task")
-    expect(page.get_by_text("This cannot be undone.")).to_be_visible()
+    expect(page.get_by_text("Undo, offered once it is done (and under Change sets), brings them back.")).to_be_visible()
     assert load(db, task_id) is not None  # asking changed nothing
     page.locator("#bulk-submit").click()
     expect(page.locator(".toast-body")).to_have_text("1 task deleted")
