@@ -144,18 +144,33 @@ class Step:
         read = {f: (source.c[f"has_{f}"], source.c[f"old_{f}"], source.c[f"new_{f}"]) for f in self.fields}
         return source, source.c.row_id, read, []
 
-    def undo_updates(self, ctx: WriteContext) -> int:
-        db, table = self.db, self.table
-        if is_postgres(db):  # the rows stay as checked until the transaction ends
-            ids = select(entity_id(db)).where(*entries(self.change_set, self.resource.name, self.action))
-            db.execute(select(table.c.id).where(table.c.id.in_(ids)).order_by(table.c.id).with_for_update())
-        source, row_id, read, where = self._source()
+    def _restorable(self, table: Any, read: dict[str, tuple[Any, Any, Any]]) -> Any:
+        """The row still holds what the change set wrote, and what it points back to exists."""
         ok = and_(true(), *(or_(~has, table.c[f].is_not_distinct_from(new)) for f, (has, _old, new) in read.items()))
         for relation in self.resource.relations:  # a reference to a row that did not come back
             if relation.key in read:
                 has, old, _new = read[relation.key]
                 target = relation.target.__table__
                 ok = and_(ok, or_(~has, old.is_(None), select(target.c.id).where(target.c.id == old).exists()))
+        return ok
+
+    def _stamps(self, ctx: WriteContext) -> dict[str, Any]:
+        stamps: dict[str, Any] = {}
+        if "updated_at" in self.table.c:
+            stamps["updated_at"] = ctx.now
+        if self.resource.versioned:
+            stamps["version"] = self.table.c.version + 1
+        return stamps
+
+    def undo_updates(self, ctx: WriteContext) -> int:
+        if is_postgres(self.db) and getattr(type(self.resource.rules), "check_bulk") is Rules.check_bulk:
+            return self._undo_updates_at_once(ctx)
+        db, table = self.db, self.table
+        if is_postgres(db):  # the rows stay as checked until the transaction ends
+            ids = select(entity_id(db)).where(*entries(self.change_set, self.resource.name, self.action))
+            db.execute(select(table.c.id).where(table.c.id.in_(ids)).order_by(table.c.id).with_for_update())
+        source, row_id, read, where = self._source()
+        ok = self._restorable(table, read)
         restored = {f: case((has, old), else_=table.c[f]) for f, (has, old, _new) in read.items()}
         changes = changes_json(db, [(f, table.c[f], restored[f]) for f in self.fields], only_changed=True)
         db.execute(insert_entries(
@@ -163,14 +178,40 @@ class Step:
             .select_from(source.join(table, table.c.id == row_id)).where(*where, ok)
         ))
         self.ask_rules(ctx, "check_bulk")  # from the entries just written: the values being restored
-        stamps: dict[str, Any] = {}
-        if "updated_at" in table.c:
-            stamps["updated_at"] = ctx.now
-        if self.resource.versioned:
-            stamps["version"] = table.c.version + 1
         done = db.execute(
-            update(table).where(table.c.id == row_id, *where, ok).values(**restored, **stamps)
+            update(table).where(table.c.id == row_id, *where, ok).values(**restored, **self._stamps(ctx))
         ).rowcount or 0
+        self.ask_rules(ctx, "after_bulk")
+        return done
+
+    def _undo_updates_at_once(self, ctx: WriteContext) -> int:
+        """PostgreSQL, on a table with no bulk rule to ask before writing: one statement, as a bulk
+        edit is (lock the rows still as written, in id order; update them; record each from
+        RETURNING). Three statements (lock, entries, update) read the entries twice and walked
+        the rows three times: a revert took a fifth longer than the bulk edit it undid."""
+        db, table = self.db, self.table
+        source, row_id, read, _where = self._source()
+        current = [table.c[f].label(f"cur_{f}") for f in self.fields]
+        carried = [c for f in self.fields for c in (source.c[f"has_{f}"], source.c[f"old_{f}"])]
+        locked = (
+            select(table.c.id, *current, *carried).select_from(source.join(table, table.c.id == row_id))
+            .where(self._restorable(table, read)).order_by(table.c.id).with_for_update(of=table).cte("locked")
+        )
+        restored = {f: case((locked.c[f"has_{f}"], locked.c[f"old_{f}"]), else_=locked.c[f"cur_{f}"])
+                    for f in self.fields}
+        # RETURNING carries the values read when locking: no join back to `locked` (estimated
+        # at one row, that join was a nested loop over 100,000 x 100,000 rows).
+        changed = (
+            update(table).where(table.c.id == locked.c.id).values(**restored, **self._stamps(ctx))
+            .returning(table.c.id, *[locked.c[f"cur_{f}"] for f in self.fields],
+                       *[restored[f].label(f"restored_{f}") for f in self.fields])
+            .cte("changed")
+        )
+        changes = changes_json(db, [(f, changed.c[f"cur_{f}"], changed.c[f"restored_{f}"]) for f in self.fields],
+                               only_changed=True)
+        done = db.execute(insert_entries(
+            select(*entry_select(db, ctx.actor, "update", self.resource.name, changed.c.id, changes))
+        )).rowcount or 0
         self.ask_rules(ctx, "after_bulk")
         return done
 
