@@ -104,11 +104,12 @@ def _has_rules(steps: list[Step]) -> bool:
     return any(getattr(type(s.resource.rules), h) is not getattr(Rules, h) for s in steps for h in hooks)
 
 
-def _write(ctx: WriteContext, steps: list[Step]) -> int:
-    done = 0
+def _write(ctx: WriteContext, steps: list[Step]) -> list[int]:
+    """Each step's rows restored, in order."""
+    done = []
     for step in steps:
         undo = {"delete": step.undo_deletes, "update": step.undo_updates, "create": step.undo_creates}
-        done += undo[step.action](ctx)
+        done.append(undo[step.action](ctx))
     for table in {s.resource.model.__tablename__ for s in steps}:
         merge_pending_search_entries(ctx.db, table)
     return done
@@ -149,14 +150,15 @@ def apply(ctx: WriteContext, registry: Registry, change_set_id: int, allowed: Al
     steps = steps_of(ctx, registry, change_set_id)
     check_permissions(steps, allowed)
     ctx.describe(f"Revert #{change_set_id} ({change_set.summary})"[:200], reverts=change_set_id)
-    restored = _write(ctx, steps)
+    done = _write(ctx, steps)
+    restored = sum(done)
     new_id = ctx.change_set_id
     if not restored or new_id is None:
         raise Conflict(f"Nothing in change set {change_set_id} can be reverted: every row was changed "
                        "or deleted since (or the change cannot be reverted).")
     out = Preview(ChangeSetPublic.model_validate(change_set), restorable=restored)
-    for step in steps:
-        step.left_out(out, new_id)
+    for step, step_done in zip(steps, done, strict=True):
+        step.left_out(out, new_id, step_done)
         if step.action == "update":
             step.not_revertible(out)
     return out, new_id
