@@ -5,15 +5,17 @@ a relation by the related row's shown column ("assignee": an email, "project": a
 ("assignee id"); a choice by its value or its label ("High"). The export's other columns are
 ignored, so an exported file can be edited and imported. An `ID` column (the export's) makes a
 row with an id update that row, checked against the file's `Version` column; rows without one
-are created.
+are created. An Excel workbook (.xlsx) is read as the CSV of its first sheet (`xlsx_as_csv`).
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date, datetime, time
 from typing import Any
 
 from pydantic import ValidationError
@@ -24,6 +26,8 @@ from admin_app.services.wording import KIND_WORDS, field_errors
 from models.common import MAX_DB_ID, jsonable
 
 MAX_ROWS = 50_000
+MAX_COLUMNS = 200  # an Excel sheet's columns read; an export has a dozen
+XLSX_MAGIC = b"PK\x03\x04"  # a workbook is a zip file
 MAX_LISTED = 200  # problems listed on the page; the rest are counted
 SPECIAL = ("id", "version")  # the export's row id and version: an update, checked
 # resolve(relation, shown values in lower case) -> {shown value in lower case: id}
@@ -66,6 +70,69 @@ def headers(resource: Resource) -> tuple[dict[str, tuple[str, str]], set[str]]:
                 accepted[_key(alias)] = (name, "id")
     ignored = {_key(a) for n in resource.export_columns for a in (n, resource.label_of(n))} - set(accepted)
     return accepted, ignored
+
+
+class UnreadableFile(ValueError):
+    """An upload that is no file this import reads; the message says so in a sentence."""
+
+
+def is_xlsx(content: bytes, filename: str = "") -> bool:
+    return content.startswith(XLSX_MAGIC) or filename.lower().endswith(".xlsx")
+
+
+def _cell_text(value: Any) -> str:
+    """A sheet's cell as the CSV export writes it: dates ISO 8601, whole numbers without ".0"."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value.time() == time(0) else value.isoformat(sep=" ")
+    if isinstance(value, date | time):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def xlsx_as_csv(content: bytes) -> bytes:
+    """The first sheet of an Excel workbook as UTF-8 CSV, so that one parser reads both (and a
+    preview's signed token carries text). Read-only and streamed, XML parsed by defusedxml
+    (openpyxl uses it when installed), at most MAX_ROWS + 1 data rows and MAX_COLUMNS columns."""
+    import openpyxl
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    try:
+        workbook = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as exc:
+        raise UnreadableFile("Not a readable Excel workbook (.xlsx): save it again from the spreadsheet, "
+                             "or as CSV UTF-8.") from exc
+    try:
+        sheet = workbook.worksheets[0] if workbook.worksheets else None
+        if sheet is None:
+            raise UnreadableFile("The workbook has no sheet.")
+        out = io.StringIO(newline="")
+        writer = csv.writer(out, lineterminator="\r\n")
+        data_rows = 0
+        for number, row in enumerate(sheet.iter_rows(values_only=True, max_col=MAX_COLUMNS), start=1):
+            cells = [_cell_text(v) for v in row]
+            if number > 1 and any(c.strip() for c in cells):
+                data_rows += 1
+            if data_rows > MAX_ROWS * 10:
+                raise UnreadableFile(f"At most {MAX_ROWS:,} rows per file; this one has more than {MAX_ROWS * 10:,}.")
+            if data_rows > MAX_ROWS:
+                continue  # counted, not kept
+            writer.writerow(cells)
+        if data_rows > MAX_ROWS:
+            raise UnreadableFile(f"At most {MAX_ROWS:,} rows per file; this one has {data_rows:,}.")
+        return out.getvalue().encode("utf-8")
+    except UnreadableFile:
+        raise
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError) as exc:
+        raise UnreadableFile("Not a readable Excel workbook (.xlsx): save it again from the spreadsheet, "
+                             "or as CSV UTF-8.") from exc
+    finally:
+        workbook.close()
 
 
 def parse(resource: Resource, content: bytes, resolve: Resolve) -> ParsedFile:

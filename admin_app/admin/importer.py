@@ -1,4 +1,4 @@
-"""Import a CSV into any declared table, in two steps: a preview, then the write.
+"""Import a CSV or Excel file into any declared table, in two steps: a preview, then the write.
 
 Uploading a file writes nothing: the page says what the file would do ("will create 3, update
 2, leave 1 unchanged, 1 problem") and lists every problem of every row (import_parse.py). The
@@ -27,7 +27,17 @@ from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from admin_app.admin.import_parse import MAX_LISTED, MAX_ROWS, ParsedFile, Problem, Resolve, parse
+from admin_app.admin.import_parse import (
+    MAX_LISTED,
+    MAX_ROWS,
+    ParsedFile,
+    Problem,
+    Resolve,
+    UnreadableFile,
+    is_xlsx,
+    parse,
+    xlsx_as_csv,
+)
 from admin_app.admin.import_parse import _shown_words as shown_words
 from admin_app.admin.messages import StaffError
 from admin_app.admin.pages import ResourcePages, guard
@@ -96,14 +106,20 @@ async def _read_upload(request: Request) -> tuple[bytes | None, str | None, bool
         upload = form.get("csvfile")
         if not isinstance(upload, UploadFile) or not upload.filename:
             return None, None, skip_invalid
-        return await upload.read(), None, skip_invalid
+        content = await upload.read()
+        if is_xlsx(content, upload.filename):  # read as the CSV of its first sheet, from here on
+            content = await anyio.to_thread.run_sync(xlsx_as_csv, content)
+        return content, None, skip_invalid
 
 
 async def import_page(view: ResourcePages, request: Request) -> Response:
     guard(view, request, view.resource.import_columns, "import")
     if request.method == "GET":
         return await _render(view, request)
-    content, token, skip_invalid = await _read_upload(request)
+    try:
+        content, token, skip_invalid = await _read_upload(request)
+    except UnreadableFile as exc:
+        return await _render(view, request, status_code=400, error=f"Nothing was imported: {exc}")
     if token is not None:
         try:
             content = _signer(request, view).loads(token, max_age=PREVIEW_SECONDS).encode()
@@ -112,7 +128,7 @@ async def import_page(view: ResourcePages, request: Request) -> Response:
         except BadSignature:
             return await _render(view, request, status_code=400, error="The preview is not valid: upload the file again.")
     elif content is None:
-        return await _render(view, request, error="Choose a CSV file.", status_code=400)
+        return await _render(view, request, error="Choose a CSV or Excel (.xlsx) file.", status_code=400)
     parsed = await anyio.to_thread.run_sync(parse, view.resource, content, _resolver(view))
     if any(p.row <= 1 for p in parsed.problems):
         return await _render(view, request, parsed=parsed, status_code=400,
@@ -174,7 +190,7 @@ async def _render(
 ) -> Response:
     problems = parsed.problems if parsed else []
     context = {
-        "model_view": view, "title": f"Import {view.resource.plural.lower()} from CSV", "error": error,
+        "model_view": view, "title": f"Import {view.resource.plural.lower()} from CSV or Excel", "error": error,
         "notice": notice, "problems": problems[:MAX_LISTED], "more_problems": max(0, len(problems) - MAX_LISTED),
         "created": created, "max_rows": MAX_ROWS, "hints": column_hints(view.resource),
         "import_key": view.resource.import_key, "versioned": view.resource.versioned,
