@@ -11,6 +11,7 @@ from sqlalchemy import func, literal_column, select, text
 
 from admin_app.services import facets
 from admin_app.services.facets import Budget, within
+from admin_app.services.listing import Listing
 from models import Project, Role
 from tests.admin.conftest import listed_ids
 from tests.helpers import recorded_statements
@@ -127,7 +128,7 @@ def test_a_big_facet_is_estimated_without_counting(editor, add_tasks, app, db_ki
     if db_kind == "postgresql":
         with app.state.engine.begin() as conn:
             conn.execute(text("ANALYZE task"))
-    monkeypatch.setattr(facets, "EXACT_BELOW", 10)  # "a million rows" for this test
+    monkeypatch.setattr(Listing, "exact_count_below", 10)  # "a million rows" for this test
     with recorded_statements(app.state.engine) as statements:
         shown = facet_counts(editor.get("/admin/task/list?_facets=1").text)
     if db_kind == "postgresql":
@@ -138,12 +139,32 @@ def test_a_big_facet_is_estimated_without_counting(editor, add_tasks, app, db_ki
         assert numbers(shown["status"]) == dict.fromkeys(STATUSES, 15)
 
 
-def test_a_query_past_the_budget_is_stopped_and_the_transaction_goes_on(app, db_kind) -> None:  # noqa: ANN001
+def test_a_search_is_counted_only_where_the_list_would_count_it(
+    editor, add_tasks, app, db_kind, monkeypatch,  # noqa: ANN001
+) -> None:
+    rows = seed(add_tasks)
     if db_kind == "postgresql":
-        slow = select(func.pg_sleep(2))
-    else:  # a few million steps of a recursive query
-        slow = select(text("count(*) FROM (WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c "
-                           "WHERE x < 50000000) SELECT x FROM c)"))
+        with app.state.engine.begin() as conn:
+            conn.execute(text("ANALYZE task"))
+    monkeypatch.setattr(Listing, "exact_count_below", 10)  # a big table...
+    alpha = Counter(r["status"] for r in rows if r["title"].startswith("Alpha"))
+    # ...but a search the planner expects to match fewer than estimate_only_from rows: counted
+    with recorded_statements(app.state.engine) as statements:
+        shown = facet_counts(editor.get("/admin/task/list?search=alpha&_facets=1").text)
+    assert numbers(shown["status"]) == {s: alpha[s] for s in STATUSES}
+    assert len([s for s in statements if "GROUP BY" in s]) == 2
+    monkeypatch.setattr(Listing, "estimate_only_from", 5)  # now one expected to match many
+    with recorded_statements(app.state.engine) as statements:
+        shown = facet_counts(editor.get("/admin/task/list?search=alpha&_facets=1").text)
+    if db_kind == "postgresql":
+        assert not any("GROUP BY" in s for s in statements)
+        assert all(v.startswith("about ") for counts in shown.values() for v in counts.values()), shown
+    else:
+        assert numbers(shown["status"]) == {s: alpha[s] for s in STATUSES}
+
+
+def test_a_query_past_the_budget_is_stopped_and_the_transaction_goes_on(app, db_kind) -> None:  # noqa: ANN001
+    slow = slow_statement(db_kind)
     with app.state.session_factory() as db:
         db.execute(select(literal_column("1"))).all()  # the page's transaction, begun
         budget = Budget(50)
@@ -152,6 +173,32 @@ def test_a_query_past_the_budget_is_stopped_and_the_transaction_goes_on(app, db_
         assert within(db, select(literal_column("7")), Budget(1000)) == [(7,)]  # still usable
         if db_kind == "postgresql":  # the request's own statement timeout is back in force
             assert db.execute(text("SELECT current_setting('statement_timeout')")).scalar_one() != "50ms"
+
+
+def slow_statement(db_kind: str):  # noqa: ANN201
+    if db_kind == "postgresql":
+        return select(func.pg_sleep(2))
+    # a few million steps of a recursive query
+    return select(text("count(*) FROM (WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c "
+                       "WHERE x < 50000000) SELECT x FROM c)"))
+
+
+def test_a_facet_stopped_mid_query_leaves_the_page_whole(
+    editor, add_tasks, app, db_kind, monkeypatch,  # noqa: ANN001
+) -> None:
+    """Every facet query of the page is made one that outlasts its budget: really cancelled
+    (PostgreSQL) or interrupted (SQLite) inside the page's transaction; the rows still show."""
+    seed(add_tasks)
+    real = facets.within
+    monkeypatch.setattr(facets, "within", lambda db, _statement, _budget: real(db, slow_statement(db_kind), Budget(30)))
+    page = editor.get("/admin/task/list?search=alpha&_facets=1")
+    assert page.status_code == 200
+    assert len(listed_ids(page.text)) == 20
+    shown = facet_counts(page.text)
+    if db_kind == "postgresql":
+        assert all(v.startswith("about ") for counts in shown.values() for v in counts.values()), shown
+    else:
+        assert shown == {}
 
 
 def test_a_user_page_counts_their_tasks_by_status(admin, make_user, add_tasks) -> None:  # noqa: ANN001
