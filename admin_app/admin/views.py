@@ -16,7 +16,7 @@ from urllib.parse import urlencode
 import anyio
 from sqladmin import action, expose
 from sqladmin.pagination import Pagination
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, select
 from starlette import status
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -40,15 +40,16 @@ from admin_app.resources import Registry
 from admin_app.resources.spec import Choice, DeleteRows, Lookup, Relation, Resource, RunAction
 from admin_app.services import columns
 from admin_app.services.actor import Actor
+from admin_app.services.facets import choice_key, count_text, faceted, facets_of
 from admin_app.services.filtering import ADMIN_SEARCH, PRESET, FilterBase, filters_of
 from admin_app.services.listing import listing_of
 from admin_app.services.search import contains_text
 from admin_app.services.unit import WriteContext, unit_of_work
 from auth.roles import role_allows
-from models.common import jsonable
 
 PAGE_SIZES = [25, 50, 100, 500]
 LOOKUP_LIMIT = 20
+FACETS = "_facets"  # the list's "Show counts": Django's name for it
 
 
 def role_allows_request(request: Request, permission: str, action: str) -> bool:
@@ -94,7 +95,7 @@ class ResourceView(RoutedRowUrls, BulkActions, ResourceForms):
 
     def list_state(self, request: Request) -> str:
         """The query string of the list view the request describes (what a bookmark keeps)."""
-        names = {ADMIN_SEARCH, PRESET, "sortBy", "sort", "page", "pageSize", *self.filters.admin_names}
+        names = {ADMIN_SEARCH, PRESET, FACETS, "sortBy", "sort", "page", "pageSize", *self.filters.admin_names}
         return urlencode([(k, v) for k, v in request.query_params.items() if k in names and v != ""])
 
     def list_url(self, request: Request) -> str:
@@ -118,7 +119,20 @@ class ResourceView(RoutedRowUrls, BulkActions, ResourceForms):
         """The columns this user's list shows (services/columns.py), read once by `list`."""
         return getattr(request.state, "list_columns", None) or list(self.resource.list_columns)
 
-    def _list_page(self, spec: FilterBase, ordering: Any, page: int, size: int, user_id: int | None) -> tuple:
+    # --- facet counts: the filter panel's "Show counts" (services/facets.py) ---------------
+    def facets_shown(self, request: Request) -> bool:
+        return bool(faceted(self.resource)) and request.query_params.get(FACETS, "") not in ("", "0")
+
+    def facets_toggle_url(self, request: Request) -> str | None:
+        """The list with its counts turned on or off; None for a table without choice filters."""
+        if not faceted(self.resource):
+            return None
+        url = request.url.remove_query_params(FACETS)
+        return str(url if self.facets_shown(request) else url.include_query_params(**{FACETS: "1"}))
+
+    def _list_page(
+        self, spec: FilterBase, ordering: Any, page: int, size: int, user_id: int | None, facet_budget: int | None,
+    ) -> tuple:
         with self.session_maker() as db:
             shown = columns.shown(db, user_id, self.resource)
             relations = [n for n in shown if isinstance(self.resource.field(n), Relation)]
@@ -126,7 +140,8 @@ class ResourceView(RoutedRowUrls, BulkActions, ResourceForms):
             page = min(max(page, 1), Pagination.max_page(count, size))
             statement = self.listing.ordered(spec, ordering, relations).limit(size).offset((page - 1) * size)
             rows = list(db.execute(statement).scalars().unique())
-        return count, rows, page, shown
+            counts = None if facet_budget is None else facets_of(self.resource).counts(db, spec, budget_ms=facet_budget)
+        return count, rows, page, shown, counts
 
     async def list(self, request: Request) -> Pagination:
         params = request.query_params
@@ -137,8 +152,9 @@ class ResourceView(RoutedRowUrls, BulkActions, ResourceForms):
         size = min(size, max(self.page_size_options))
         spec, ordering = self.admin_filter(request), self.admin_ordering(request)
         principal = request.app.state.authenticator.principal(request)
-        count, rows, page, request.state.list_columns = await anyio.to_thread.run_sync(
-            self._list_page, spec, ordering, page, size, principal.user_id if principal else None)
+        budget = request.app.state.settings.facet_time_budget_ms if self.facets_shown(request) else None
+        count, rows, page, request.state.list_columns, request.state.facets = await anyio.to_thread.run_sync(
+            self._list_page, spec, ordering, page, size, principal.user_id if principal else None, budget)
         return Pagination(rows=rows, page=page, page_size=size, count=count)
 
     async def count(self, request: Request, stmt: Select | None = None) -> int:
@@ -194,7 +210,10 @@ class ResourceView(RoutedRowUrls, BulkActions, ResourceForms):
         return f"{request.url_for('admin:list', identity='audit-entry')}?{query}"
 
     async def related_counts(self, request: Request, model: Any) -> list[dict[str, Any]]:
-        """Rows of other tables pointing here, by their first choice filter, each count a link."""
+        """Rows of other tables pointing here, by their first choice filter, each count a link.
+
+        The list's facet counts (services/facets.py), in the same time budget: a project's
+        tasks by status, a user's assigned tasks by status."""
         groups = []
         for other, relation in self.registry.referencing(self.model):
             searchable = any(isinstance(f, Lookup) and f.relation == relation.name for f in other.filters)
@@ -202,19 +221,18 @@ class ResourceView(RoutedRowUrls, BulkActions, ResourceForms):
             if not searchable or choice is None or not self._can(request, other):
                 continue
             groups.append((other, relation, choice))
+        budget = request.app.state.settings.facet_time_budget_ms
 
         def count() -> list[dict[str, Any]]:
             out = []
             with self.session_maker() as db:
                 for other, relation, choice in groups:
-                    column = getattr(other.model, choice)
-                    rows = dict(db.execute(
-                        select(column, func.count()).where(getattr(other.model, relation.key) == model.id)
-                        .group_by(column)
-                    ).all())
+                    spec = filters_of(other).model.model_validate({relation.key: model.id})
+                    counts = facets_of(other).counts(db, spec, budget_ms=budget, names=[choice])[choice] or {}
                     base = f"{request.url_for('admin:list', identity=other.name)}?{relation.param}={model.id}"
                     out.append({"title": f"{other.plural} by {other.label_of(choice).lower()} ({relation.label.lower()})",
-                                "counts": [(label, rows.get(jsonable(value), 0), f"{base}&{choice}={jsonable(value)}")
+                                "counts": [(label, count_text(counts.get(choice_key(value))),
+                                            f"{base}&{choice}={choice_key(value)}")
                                            for value, label in (other.field(choice).choices or {}).items()],
                                 "all": base})
             return out

@@ -104,6 +104,38 @@ def test_filters_open_and_close_and_show_as_chips(new_page, db, events, shoot, w
 
 
 @pytest.mark.parametrize(("width", "height"), SCREENS)
+def test_facet_counts_show_beside_each_choice_and_fit_the_panel(new_page, db, events, shoot, width, height) -> None:  # noqa: ANN001
+    mark = marker()
+    make_tasks(db, [{"title": f"Facet {mark} {i}", "status": ["pending", "in_progress", "done"][i % 3],
+                     "priority": 5 if i < 4 else 1} for i in range(9)])
+    page = new_page(width, height)
+    login(page, EDITOR)
+    page.goto(f"/admin/task/list?search={mark}&priority=5")
+    loaded(page)
+    panel = filter_panel(page)
+    panel.get_by_role("link", name="Show counts").click()
+    expect(page.locator("#facets-toggle")).to_have_text("Hide counts")
+    panel = page.locator("#filter-panel")
+    counts = panel.locator("a[data-filter='status'] .facet-count")
+    expect(counts).to_have_text(["2", "1", "1", "0"])  # the search and priority 5 applied
+    priority = panel.locator("a[data-filter='priority'] .facet-count")
+    expect(priority).to_have_text(["5", "0", "0", "0", "4"])  # Low..Urgent, its own filter left out
+    # Each count sits on its choice's line, inside the panel entry, nothing cut or wrapped.
+    for link in panel.locator("a[data-filter='status'], a[data-filter='priority']").all():
+        row, count = link.bounding_box(), link.locator(".facet-count").bounding_box()
+        entry = link.locator("xpath=ancestor::div[contains(@class, 'filter-panel-entry')]").bounding_box()
+        assert count["x"] + count["width"] <= entry["x"] + entry["width"] + 1, (row, count, entry)
+        assert count["y"] >= row["y"] - 1 and count["y"] + count["height"] <= row["y"] + row["height"] + 1
+    assert_no_sideways_scroll(page)
+    if width == 1366:
+        shoot(page, "task-list-facets-1366")
+    panel.locator("a[data-filter='status'][data-value='done']").click()
+    expect(list_count(page)).to_have_text("1-1 of 1")
+    expect(page.locator("#facets-toggle")).to_have_text("Hide counts")  # kept in the URL
+    assert events.problems() == []
+
+
+@pytest.mark.parametrize(("width", "height"), SCREENS)
 def test_the_audit_log_wraps_its_changes(new_page, db, events, width, height) -> None:  # noqa: ANN001
     mark = marker()
     long_text = " ".join(["a description long enough to need several lines in the audit log"] * 6)
