@@ -111,7 +111,7 @@ class ResourceView(RoutedRowUrls, BulkActions, ResourceForms):
             url = str(request.url_for(f"admin:view-{self.identity}-list_edit"))
             buttons.append(("Edit in list", url + (f"?{query}" if query else "")))
         if self.resource.import_columns and self.has_permission(request, "import"):
-            buttons.append(("Import CSV", str(request.url_for(f"admin:view-{self.identity}-import_csv"))))
+            buttons.append(("Import", str(request.url_for(f"admin:view-{self.identity}-import_csv"))))
         return buttons
 
     # --- the list: one query for the rows, one bounded count ------------------------------
