@@ -186,7 +186,7 @@ def create(
     query: Mapping[str, str] | str, columns: Sequence[str] = (),
 ) -> SavedView:
     if not may_keep(principal, resource):
-        raise NotFound(f"No list {resource.name!r} to save a view of.")
+        raise _forbidden(principal, f"list {resource.plural.lower()}")
     if shared and not can_share(principal):
         raise _forbidden(principal, "share views")
     view = SavedView(
