@@ -70,7 +70,7 @@ def may_manage(request: Request, view: SavedView) -> bool:
     return saved_views.may_manage(_principal(request), view)
 
 
-def _writing(model_view: Any, request: Request) -> Any:
+def writing(model_view: Any, request: Request) -> Any:
     return unit_of_work(model_view.session_maker, Actor.from_principal(_principal(request), via="admin"))
 
 
@@ -93,7 +93,7 @@ async def new_view_page(model_view: Any, request: Request) -> Response:
         columns = model_view.shown_columns_for(request)
 
         def save() -> SavedView:
-            with _writing(model_view, request) as ctx:
+            with writing(model_view, request) as ctx:
                 view = saved_views.create(ctx.db, principal, resource, name=name, shared=shared,
                                           query=state, columns=columns)
                 ctx.db.flush()
@@ -151,7 +151,7 @@ async def manage_view_page(model_view: Any, request: Request) -> Response:
         shared = (form.get("shared") == "1") if do == "rename" and saved_views.can_share(principal) else None
 
         def write() -> SavedView | None:
-            with _writing(model_view, request) as ctx:
+            with writing(model_view, request) as ctx:
                 row = saved_views.get(ctx.db, principal, registry, view.id)
                 if do == "delete":
                     saved_views.delete(ctx.db, principal, row)

@@ -241,3 +241,34 @@ def test_a_users_views_go_with_the_user(editor, app) -> None:  # noqa: ANN001
     with app.state.session_factory.begin() as db:
         db.delete(db.get(User, editor.user.id))
     assert view_rows(app) == []
+
+
+def test_columns_chosen_from_an_open_view_are_the_views(editor, add_tasks, app) -> None:  # noqa: ANN001
+    add_tasks(1)
+    everything = saved_views.column_choice.choosable(app.state.resources.get("task"))
+    save(editor, "status=pending", "Narrow")
+    [row] = view_rows(app)
+    chooser = editor.get(f"/admin/task/columns?status=pending&view={row.id}").text
+    assert "This is the choice of the view “Narrow”" in chooser
+    saved = editor.post(f"/admin/task/columns?status=pending&view={row.id}",
+                        data={"order": everything, "show": ["id", "status"], "save": "1"}, headers=ORIGIN)
+    assert saved.status_code == 303
+    assert saved.headers["location"] == f"http://testserver/admin/task/list?status=pending&view={row.id}"
+    assert view_rows(app)[0].columns == "id,status"
+    assert headers(editor.get(saved.headers["location"]).text) == ["id", "status"]
+    assert headers(editor.get("/admin/task/list").text) != ["id", "status"]  # the user's own list unchanged
+    editor.post(f"/admin/task/columns?view={row.id}", data={"order": everything, "show": [], "reset": "1"},
+                headers=ORIGIN)
+    assert view_rows(app)[0].columns == ""  # the view now shows each user's own columns
+
+
+def test_a_shared_view_i_may_not_change_leaves_my_own_columns_to_the_chooser(admin, viewer, app, add_tasks) -> None:  # noqa: ANN001
+    add_tasks(1)
+    everything = saved_views.column_choice.choosable(app.state.resources.get("task"))
+    save(admin, "", "Team", shared="1")
+    [row] = view_rows(app)
+    assert "keeps its own columns" in viewer.get(f"/admin/task/columns?view={row.id}").text
+    viewer.post(f"/admin/task/columns?view={row.id}", data={"order": everything, "show": ["title"], "save": "1"},
+                headers=ORIGIN)
+    assert view_rows(app)[0].columns != "title"
+    assert headers(viewer.get("/admin/task/list").text) == ["title"]
