@@ -8,7 +8,7 @@ No `from __future__ import annotations`: the body models are built per registry,
 reads the endpoints' parameter types from their signatures.
 """
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from fastapi import APIRouter, Path, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
@@ -18,7 +18,7 @@ from admin_app.api.responses import LOCATION, error_responses, with_headers
 from admin_app.resources import Registry
 from admin_app.services import saved_views
 from models import SavedView, SavedViewPublic
-from models.common import MAX_DB_ID, NoControlCharacters, NonBlankText
+from models.common import MAX_DB_ID, NoControlCharacters, NonBlankText, Patch
 from models.saved_view import COLUMNS_MAX, NAME_MAX, QUERY_MAX
 
 ViewId = Annotated[int, Path(ge=1, le=MAX_DB_ID, description="The saved view's id")]
@@ -74,8 +74,9 @@ def build_views_router(registry: Registry) -> APIRouter:
         query: ViewQuery = ""
         columns: Columns = []
 
-    class SavedViewUpdate(BaseModel):
-        model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"name": "Urgent, by due date"}]})
+    class SavedViewUpdate(Patch):
+        model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"name": "Urgent, by due date"}]})  # type: ignore[assignment]
+        not_null: ClassVar[tuple[str, ...]] = ("name", "shared", "query", "columns")
 
         name: ViewName | None = None
         shared: StrictBool | None = Field(default=None, description="Share or unshare (admins only)")

@@ -272,3 +272,22 @@ def test_a_shared_view_i_may_not_change_leaves_my_own_columns_to_the_chooser(adm
                 headers=ORIGIN)
     assert view_rows(app)[0].columns != "title"
     assert headers(viewer.get("/admin/task/list").text) == ["title"]
+
+
+def test_the_menu_says_about_where_the_list_estimates(editor, add_tasks, app, db_kind, monkeypatch) -> None:  # noqa: ANN001
+    """The menu counts as the list does: the planner's estimate for a big table reads "about N"."""
+    if db_kind != "postgresql":
+        pytest.skip("PostgreSQL only: SQLite counts exactly")
+    from sqlalchemy import text
+
+    from admin_app.services import listing
+
+    add_tasks(30)
+    with app.state.engine.connect() as connection:
+        connection.execute(text("ANALYZE task"))
+        connection.commit()
+    save(editor, "", "Everything")
+    monkeypatch.setattr(listing.Listing, "exact_count_below", 10)  # 30 rows count as a big table
+    page = editor.get("/admin/").text
+    assert menu_views(page) == [("Everything", "about 30")]
+    assert "of about 30" in editor.get("/admin/task/list").text  # the list's footer says the same

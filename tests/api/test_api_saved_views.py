@@ -111,4 +111,6 @@ def test_invalid_input_is_refused_with_a_message(client, editor, admin) -> None:
     for name in ("", "   ", "x" * 81):
         assert create(client, editor, name=name).status_code == 422
     assert create(client, editor, name="x", extra=1).status_code == 422
+    mine = create(client, editor, name="Patched").json()
+    assert client.patch(f"/api/views/{mine['id']}", json={"name": None}, headers=editor).status_code == 422
     assert client.post("/api/views", json={"resource": "nothing", "name": "x"}, headers=editor).status_code == 422

@@ -23,6 +23,7 @@ def test_save_a_view_find_it_in_the_menu_and_open_it(new_page, live_server, db, 
     page.get_by_role("link", name="Save view").click()
     expect(page).to_have_url(re.compile(r"/admin/task/views/new\?"))
     page.get_by_label("Name").fill(f"Done for {mark} — the long name of a weekly review")
+    page.screenshot(path="/tmp/saved-view-form-1366.png")
     page.get_by_role("button", name="Save view").click()
     expect(page).to_have_url(re.compile(rf"/admin/task/list\?search={mark}&status=done&sortBy=id&sort=asc&view=\d+$"))
     loaded(page)
@@ -48,4 +49,13 @@ def test_save_a_view_find_it_in_the_menu_and_open_it(new_page, live_server, db, 
     expect_ids(page, done)
     expect(page.locator("#filter-chips")).to_contain_text("Status: Done")
     expect(page.locator(".saved-views .saved-view-link.active")).to_contain_text(f"Done for {mark}")
+    # rename it from its page; the menu follows
+    page.get_by_role("link", name="Rename or delete").click()
+    loaded(page)
+    page.screenshot(path="/tmp/saved-view-manage-1366.png")
+    page.get_by_label("Name").fill(f"Weekly {mark}")
+    page.get_by_role("button", name="Save name").click()
+    loaded(page)
+    expect(page.locator("#saved-view-title")).to_contain_text(f"Weekly {mark}")
+    expect(page.locator(".saved-views .saved-view-link.active")).to_contain_text(f"Weekly {mark}")
     assert events.problems() == []
