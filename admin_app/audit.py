@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 
 from admin_app import change_sets
 from admin_app.services.actor import SYSTEM_ACTOR, Actor
-from models import ApiToken, AuditEntry
+from models import ApiToken, AuditEntry, SavedView
 from models.common import jsonable, utcnow
 
 # Bookkeeping that every update touches: recording it would only add noise.
@@ -37,8 +37,9 @@ NOISE = frozenset({"updated_at", "version", "created_at", "last_login_at"})
 # Secrets are never recorded, only that they changed.
 SECRETS = {"hashed_password": "password", "token_hash": None}
 
-# Table model -> the entity name its entries carry ("task"): every declared table, and tokens.
-_ENTITIES: dict[type, str] = {ApiToken: "token"}
+# Table model -> the entity name its entries carry ("task"): every declared table, tokens and
+# saved views (these two are records, not data a change set reverts: not in change_sets.NAMES).
+_ENTITIES: dict[type, str] = {ApiToken: "token", SavedView: "saved_view"}
 
 
 def track(model: type, entity: str) -> None:

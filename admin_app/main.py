@@ -107,9 +107,11 @@ def create_app(settings: Settings | None = None, resources: Registry | None = No
     from admin_app.api import mfa as mfa_api
     from admin_app.api.methods import answer_undeclared_methods
     from admin_app.api.resource_router import build_router
+    from admin_app.api.views import build_views_router
     from admin_app.health import router as health_router
 
-    for router in (health_router, auth_api.router, mfa_api.router, audit_api.router, changes_api.router):
+    for router in (health_router, auth_api.router, mfa_api.router, audit_api.router, changes_api.router,
+                   build_views_router(registry)):
         app.include_router(answer_undeclared_methods(router))
     for resource in registry:
         if resource.api is not None:

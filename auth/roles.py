@@ -2,7 +2,8 @@
 
 Resources are the declared tables' permission names (`task`, `project`, `user`), the audit
 log (`audit-entry`) and `account`
-(my password, sessions and tokens). Actions are SQLAdmin's (`list`, `details`, `create`,
+(my password, sessions and tokens) and `saved-view` (saved views of the lists: `own` keeps
+personal ones, of the lists the role may read; `share` makes and manages shared ones). Actions are SQLAdmin's (`list`, `details`, `create`,
 `edit`, `delete`, `export`, `import`) and `action:<slug>` for bulk actions; `*` is any.
 """
 
@@ -17,12 +18,13 @@ Grant = tuple[str, str]
 ROLE_GRANTS: dict[Role, frozenset[Grant]] = {
     Role.viewer: frozenset(
         {("task", "list"), ("task", "details"), ("task", "export"),
-         ("project", "list"), ("project", "details"), ("project", "export"), ("account", "*")}
+         ("project", "list"), ("project", "details"), ("project", "export"), ("account", "*"),
+         ("saved-view", "own")}
     ),
-    Role.editor: frozenset({("task", "*"), ("project", "*"), ("account", "*")}),
+    Role.editor: frozenset({("task", "*"), ("project", "*"), ("account", "*"), ("saved-view", "own")}),
     Role.admin: frozenset(
         {("task", "*"), ("project", "*"), ("user", "*"), ("audit-entry", "list"), ("audit-entry", "details"),
-         ("audit-entry", "export"), ("account", "*"), ("session", "*")}
+         ("audit-entry", "export"), ("account", "*"), ("session", "*"), ("saved-view", "*")}
     ),
 }
 

@@ -13,6 +13,7 @@ from models.project import (
     ProjectReplace,
     ProjectUpdate,
 )
+from models.saved_view import SavedView, SavedViewPublic
 from models.second_factor import (
     Passkey,
     PasskeyPublic,
@@ -54,6 +55,8 @@ __all__ = [
     "ProjectReplace",
     "ProjectUpdate",
     "RecoveryCode",
+    "SavedView",
+    "SavedViewPublic",
     "SecondFactorStatus",
     "Role",
     "Task",

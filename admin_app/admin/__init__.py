@@ -29,6 +29,7 @@ from admin_app.admin.dashboard import dashboard
 from admin_app.admin.display import count_text, show_time
 from admin_app.admin.error_pages import error_handler
 from admin_app.admin.mfa import SecondFactorPages
+from admin_app.admin.saved_views import menu_views
 from admin_app.admin.sidebar import active_filters, clear_all_url
 from admin_app.admin.views import ResourceView, view_for
 from admin_app.db import build_session_factory
@@ -70,14 +71,14 @@ def build_admin(app: FastAPI, engine: Engine, authenticator: Authenticator, regi
     admin.registry = registry
     admin.templates.env.globals.update(
         filter_chips=active_filters, clear_filters_url=clear_all_url, count_text=count_text,
-        show_time=show_time,
+        show_time=show_time, saved_views_menu=menu_views,
     )
     authentication.templates = admin.templates
     for name in SHARED_STATE:
         setattr(admin.admin.state, name, getattr(app.state, name, None))
     for resource in registry:
         admin.add_view(view_for(resource, registry))
-    admin.add_view(AuditEntryAdmin.with_entities([r.name for r in registry] + ["token"]))
+    admin.add_view(AuditEntryAdmin.with_entities([r.name for r in registry] + ["token", "saved_view"]))
     admin.add_view(ChangeSetsView)
     admin.add_view(AccountView)
     admin.templates.env.globals["undo_offer"] = undo_offer

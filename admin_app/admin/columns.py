@@ -3,6 +3,7 @@
 A plain form, usable without a mouse and without script: a checkbox per column, Up and Down
 buttons that move one (the page comes back with that button focused), Save and Reset. The
 list's search, filters and sort ride along in the page's query string and come back on save.
+Opened from a saved view its user may change (`view=<id>`), it chooses that view's columns.
 """
 
 from __future__ import annotations
@@ -16,8 +17,9 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from admin_app.errors import InvalidInput
-from admin_app.services import columns
+from admin_app.admin.saved_views import may_manage, open_view, writing
+from admin_app.errors import InvalidInput, ServiceError
+from admin_app.services import columns, saved_views
 
 
 def _user_id(request: Request) -> int:
@@ -47,10 +49,16 @@ async def columns_page(view: Any, request: Request) -> Response:
         raise HTTPException(status.HTTP_403_FORBIDDEN)
     resource, user_id = view.resource, _user_id(request)
     everything = columns.choosable(resource)
+    # Opened from a saved view I may change: the choice is that view's columns.
+    saved = await anyio.to_thread.run_sync(open_view, request, view)
+    kept = saved if saved is not None and saved.columns and not may_manage(request, saved) else None
+    if saved is not None and not may_manage(request, saved):
+        saved = None
 
     def read() -> list[str]:
         with view.session_maker() as db:
-            return columns.shown(db, user_id, resource)
+            return (saved_views.columns_of(resource, saved) if saved is not None else []) or columns.shown(
+                db, user_id, resource)
 
     shown = await anyio.to_thread.run_sync(read)
     order = [*shown, *(n for n in everything if n not in shown)]
@@ -69,20 +77,30 @@ async def columns_page(view: Any, request: Request) -> Response:
             else:
                 chosen = list(resource.list_columns) if form.get("reset") else [n for n in order if n in picked]
 
-                def save() -> list[str]:
+                def save() -> None:
+                    if saved is not None:
+                        with writing(view, request) as ctx:
+                            row = saved_views.get(ctx.db, ctx_principal, view.registry, saved.id)
+                            saved_views.change(ctx.db, ctx_principal, row, resource,
+                                               columns=[] if form.get("reset") else chosen)
+                        return
                     with view.session_maker.begin() as db:
-                        return columns.remember(db, user_id, resource, chosen)
+                        columns.remember(db, user_id, resource, chosen)
 
+                ctx_principal = request.app.state.authenticator.principal(request)
+                if saved is not None:
+                    columns.checked(resource, chosen)  # the same message as for a list's own columns
                 await anyio.to_thread.run_sync(save)
-                Flash.success(request, f"Columns of the {resource.plural.lower()} list saved.")
+                Flash.success(request, f"Columns of the view “{saved.name}” saved." if saved is not None
+                              else f"Columns of the {resource.plural.lower()} list saved.")
                 return RedirectResponse(view.list_url(request), status.HTTP_303_SEE_OTHER)
-        except InvalidInput as exc:
+        except ServiceError as exc:
             error, status_code = exc.message, 400
             shown = [n for n in order if n in picked]
     context = {
         "title": f"Columns of the {resource.plural.lower()} list",
         "rows": [(n, resource.label_of(n), n in shown) for n in order],
-        "error": error, "focus": focus, "list_url": view.list_url(request),
+        "error": error, "focus": focus, "list_url": view.list_url(request), "saved_view": saved, "kept_view": kept,
         "model_view": view,
     }
     return await view.templates.TemplateResponse(request, "sqladmin/columns.html", context, status_code=status_code)

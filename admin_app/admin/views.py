@@ -34,11 +34,12 @@ from admin_app.admin.forms import ResourceForms, form_options
 from admin_app.admin.importer import import_page
 from admin_app.admin.list_edit import list_edit_page
 from admin_app.admin.messages import staff_errors
+from admin_app.admin.saved_views import VIEW_PARAM, manage_view_page, new_view_page, open_view
 from admin_app.admin.sidebar import sidebar
 from admin_app.errors import InvalidInput
 from admin_app.resources import Registry
 from admin_app.resources.spec import Choice, DeleteRows, Lookup, Relation, Resource, RunAction
-from admin_app.services import columns
+from admin_app.services import columns, saved_views
 from admin_app.services.actor import Actor
 from admin_app.services.facets import choice_key, count_text, faceted, facets_of
 from admin_app.services.filtering import ADMIN_SEARCH, PRESET, FilterBase, filters_of
@@ -95,7 +96,8 @@ class ResourceView(RoutedRowUrls, BulkActions, ResourceForms):
 
     def list_state(self, request: Request) -> str:
         """The query string of the list view the request describes (what a bookmark keeps)."""
-        names = {ADMIN_SEARCH, PRESET, FACETS, "sortBy", "sort", "page", "pageSize", *self.filters.admin_names}
+        names = {ADMIN_SEARCH, PRESET, FACETS, "sortBy", "sort", "page", "pageSize", VIEW_PARAM,
+                 *self.filters.admin_names}
         return urlencode([(k, v) for k, v in request.query_params.items() if k in names and v != ""])
 
     def list_url(self, request: Request) -> str:
@@ -107,6 +109,9 @@ class ResourceView(RoutedRowUrls, BulkActions, ResourceForms):
         """Extra (label, url) buttons on the list page."""
         query = self.list_state(request)
         buttons = [("Columns", str(request.url_for(f"admin:view-{self.identity}-choose_columns")) + (f"?{query}" if query else ""))]
+        if saved_views.may_keep(request.app.state.authenticator.principal(request), self.resource):
+            url = str(request.url_for(f"admin:view-{self.identity}-new_saved_view"))
+            buttons.append(("Save view", url + (f"?{query}" if query else "")))
         if self.resource.list_editable and self.has_permission(request, "edit"):
             url = str(request.url_for(f"admin:view-{self.identity}-list_edit"))
             buttons.append(("Edit in list", url + (f"?{query}" if query else "")))
@@ -130,11 +135,23 @@ class ResourceView(RoutedRowUrls, BulkActions, ResourceForms):
         url = request.url.remove_query_params(FACETS)
         return str(url if self.facets_shown(request) else url.include_query_params(**{FACETS: "1"}))
 
+    def shown_columns_for(self, request: Request) -> list[str]:
+        """The columns the list of this request's URL shows: its open view's, else the user's."""
+        principal = request.app.state.authenticator.principal(request)
+        view = open_view(request, self)
+        with self.session_maker() as db:
+            return self._columns(db, principal.user_id if principal else None, view)
+
+    def _columns(self, db: Any, user_id: int | None, view: Any) -> list[str]:
+        chosen = saved_views.columns_of(self.resource, view) if view is not None else []
+        return chosen or columns.shown(db, user_id, self.resource)
+
     def _list_page(
-        self, spec: FilterBase, ordering: Any, page: int, size: int, user_id: int | None, facet_budget: int | None,
+        self, spec: FilterBase, ordering: Any, page: int, size: int, user_id: int | None,
+        facet_budget: int | None, view: Any = None,
     ) -> tuple:
         with self.session_maker() as db:
-            shown = columns.shown(db, user_id, self.resource)
+            shown = self._columns(db, user_id, view)
             relations = [n for n in shown if isinstance(self.resource.field(n), Relation)]
             count = self.listing.bounded_count(db, spec)
             page = min(max(page, 1), Pagination.max_page(count, size))
@@ -153,8 +170,9 @@ class ResourceView(RoutedRowUrls, BulkActions, ResourceForms):
         spec, ordering = self.admin_filter(request), self.admin_ordering(request)
         principal = request.app.state.authenticator.principal(request)
         budget = request.app.state.settings.facet_time_budget_ms if self.facets_shown(request) else None
+        view = await anyio.to_thread.run_sync(open_view, request, self)
         count, rows, page, request.state.list_columns, request.state.facets = await anyio.to_thread.run_sync(
-            self._list_page, spec, ordering, page, size, principal.user_id if principal else None, budget)
+            self._list_page, spec, ordering, page, size, principal.user_id if principal else None, budget, view)
         return Pagination(rows=rows, page=page, page_size=size, count=count)
 
     async def count(self, request: Request, stmt: Select | None = None) -> int:
@@ -269,6 +287,21 @@ class ResourceView(RoutedRowUrls, BulkActions, ResourceForms):
     @expose("/columns", methods=["GET", "POST"])
     async def choose_columns(self, request: Request) -> Response:
         return await columns_page(self, request)
+
+    @expose("/views/new", methods=["GET", "POST"])
+    async def new_saved_view(self, request: Request) -> Response:
+        return await new_view_page(self, request)
+
+    @expose("/views/{view_id:int}", methods=["GET", "POST"])
+    async def manage_saved_view(self, request: Request) -> Response:
+        return await manage_view_page(self, request)
+
+    def open_saved_view(self, request: Request) -> Any:
+        """The saved view the list's URL opens (for the list page's banner), or None."""
+        return open_view(request, self)
+
+    def may_manage_view(self, request: Request, view: Any) -> bool:
+        return saved_views.may_manage(request.app.state.authenticator.principal(request), view)
 
     @expose("/list-edit", methods=["GET", "POST"])
     async def list_edit(self, request: Request) -> Response:

@@ -15,8 +15,9 @@ from admin_app.api.deps import CurrentUser, SessionDep, WriteContextDep, ensure_
 from admin_app.api.responses import ETAG, LOCATION, error_responses, with_headers
 from admin_app.api.schemas import BulkResult, api_models
 from admin_app.api.versions import IfMatch
+from admin_app.errors import InvalidInput
 from admin_app.resources.spec import Resource
-from admin_app.services import bulk, records
+from admin_app.services import bulk, records, saved_views
 from admin_app.services.listing import listing_of
 from auth.principal import Principal
 from models.common import MAX_DB_ID
@@ -72,16 +73,28 @@ def build_router(resource: Resource, referencing: bulk.Referencing = ()) -> APIR
         ctx.db.commit()
         return public(ctx.db, row_id, response)
 
+    def run_view(db: Any, principal: Principal, params: Any) -> tuple[Any, str]:
+        """A saved view's filter and sort, by name; alone but for limit, cursor and count."""
+        mixed = sorted(params.model_fields_set - {"view", "limit", "cursor", "count"})
+        if mixed:
+            raise InvalidInput(f"view: give it alone (with limit, cursor and count), not with {', '.join(mixed)}.")
+        state = saved_views.state_of(resource, saved_views.by_name(db, principal, resource, params.view))
+        return state.spec, state.sort
+
     @router.get(
         "", response_model=Page, response_model_exclude_unset=True, operation_id=f"list_{plural}", name=f"list_{plural}",
         summary=f"List {plural}: filter, sort, page",
         description="Keyset pagination: follow `next_cursor` until it is null; pages stay fast "
-        "however deep. `total` only with `count=true`.",
-        dependencies=[Depends(require(perm, "list"))], responses=error_responses(401, 403, 422),
+        "however deep. `total` only with `count=true`. `view=<name>` runs a saved view (/api/views): "
+        "the same page, with the view's filters and sort.",
+        dependencies=[Depends(require(perm, "list"))],
+        responses=error_responses(401, 403, 404, 422, e404="No saved view of that name (with `view`)"),
     )
-    def list_rows(params: Annotated[ListParams, Query()], db: SessionDep) -> Any:
-        spec = params.filter_spec()
-        page = listing.page(db, spec, sort=params.sort, limit=params.limit, cursor=params.cursor, relations=shown)
+    def list_rows(params: Annotated[ListParams, Query()], db: SessionDep, principal: CurrentUser) -> Any:
+        spec, sort = params.filter_spec(), params.sort
+        if params.view is not None:
+            spec, sort = run_view(db, principal, params)
+        page = listing.page(db, spec, sort=sort, limit=params.limit, cursor=params.cursor, relations=shown)
         extra = {"total": listing.count(db, spec)} if params.count else {}
         return Page(items=[Public.model_validate(row) for row in page.items], next_cursor=page.next_cursor, **extra)
 

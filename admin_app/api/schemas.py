@@ -16,7 +16,8 @@ from admin_app.services.filtering import SEARCH, FilterBase, filters_of
 from admin_app.services.listing import listing_of
 from admin_app.services.pagination import CURSOR_PATTERN, MAX_CURSOR_LENGTH, sort_choices
 from admin_app.services.schemas import bulk_set_model
-from models.common import DbId, YesNo
+from models.common import NON_BLANK_TEXT_PATTERN, DbId, YesNo
+from models.saved_view import NAME_MAX as VIEW_NAME_MAX
 
 
 class BulkResult(SQLModel):
@@ -108,7 +109,7 @@ def api_models(resource: Resource) -> ApiModels:
         f" Rows without {', '.join(resource.label_of(n).lower() for n in nullable)} count as the "
         "largest: last ascending, first descending." if nullable else ""
     )
-    filter_fields = frozenset(filter_model.model_fields)
+    filter_fields = frozenset(filter_model.model_fields)  # what a saved view may not be combined with
     choices = sort_choices(sorts)
 
     def filter_spec(self: Any) -> FilterBase:
@@ -127,6 +128,11 @@ def api_models(resource: Resource) -> ApiModels:
             "one this server did not hand out is refused)",
         )),
         count=(bool, PydanticField(default=False, description=f"Add `total`, the number of matching {plural}")),
+        view=(str | None, PydanticField(
+            default=None, min_length=1, max_length=VIEW_NAME_MAX, pattern=NON_BLANK_TEXT_PATTERN,
+            description="Run a saved view by name (mine first, else the shared one; see /api/views): its "
+            "filters and sort, with `limit`, `cursor` and `count`; not combined with other filters or `sort` (422)",
+        )),
     )
     list_params.filter_spec = filter_spec
     example = _page_example(public)

@@ -137,7 +137,8 @@ def test_list_queries_do_not_grow_with_page_size(editor, add_tasks, make_user, a
             # The session's last use is written at most once a second: not the list's queries.
             counts[size] = len([s for s in statements if "auth_session" not in s])
         assert counts[25] == counts[500], (query, counts)
-        assert counts[25] <= 4, (query, counts)
+        # the list's own queries and, since saved views, one for the menu's views
+        assert counts[25] <= 5, (query, counts)
 
 
 def test_unfiltered_count_is_an_estimate_on_a_big_postgresql_table(

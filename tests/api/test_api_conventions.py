@@ -119,7 +119,7 @@ def test_every_route_is_documented(schema) -> None:  # noqa: ANN001
     list_params = {p["name"] for p in schema["paths"]["/api/tasks"]["get"]["parameters"]}
     assert list_params == {
         "status", "priority", "assignee_id", "project_id", "q", "preset", "due_before", "due_after",
-        "created_before", "created_after", "sort", "limit", "cursor", "count",
+        "created_before", "created_after", "sort", "limit", "cursor", "count", "view",
     }
 
 

@@ -37,7 +37,7 @@ from admin_app.services.actor import CLI_ACTOR
 from admin_app.services.unit import WriteContext
 from admin_app.services.users import create_user
 from auth.tokens import create_token
-from models import Role, TaskCreate, TaskStatus
+from models import Role, SavedView, TaskCreate, TaskStatus
 
 MAX_EXAMPLES = 40
 # The fuzzing admin's own account and token sit at ids the generator practically never
@@ -48,7 +48,7 @@ OWN_TOKEN_ID = 1_987_654_322
 # Rows at ids 1..SEEDED of each kind, which half the generated ids are folded onto, so
 # reads and writes reach existing rows (200s, 409s, 412s) and not only 404s.
 SEEDED = 6
-ID_PARAMETERS = ("task_id", "user_id", "token_id", "change_set_id")
+ID_PARAMETERS = ("task_id", "user_id", "token_id", "change_set_id", "view_id")
 
 
 @schemathesis.hook
@@ -107,7 +107,7 @@ CHECKS = [
 
 
 def _seed(app) -> str:  # noqa: ANN001
-    """Users, tasks and spare tokens at ids 1..SEEDED, then the fuzzing admin; returns its token."""
+    """Users, tasks, spare tokens and saved views at ids 1..SEEDED, then the fuzzing admin; returns its token."""
     passwords = app.state.passwords
     roles = [Role.admin, Role.editor, Role.viewer]
     with app.state.session_factory() as db:
@@ -126,6 +126,10 @@ def _seed(app) -> str:  # noqa: ANN001
         db.flush()
         for n in range(1, SEEDED + 1):  # revoking these is fine
             create_token(db, OWN_USER_ID, f"spare {n}")
+        for n in range(1, SEEDED + 1):  # saved views: the fuzzer's own, half of them shared
+            db.add(SavedView(id=n, resource=["task", "project", "user"][n % 3], name=f"View {n}",
+                             owner_id=OWN_USER_ID, shared=n % 2 == 0, query="" if n % 2 else "sortBy=id&sort=desc"))
+        db.flush()
         token, raw = create_token(db, OWN_USER_ID, "fuzzing")
         token.id = OWN_TOKEN_ID
         db.commit()
