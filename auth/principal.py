@@ -19,6 +19,7 @@ class Principal:
     token_id: int | None = None
     second_factor: str | None = None  # how the session's login passed it (totp, recovery, passkey)
     time_zone: str = "UTC"  # how the admin shows this user times
+    theme: str = "system"  # light, dark, or the browser's (models.user.THEMES)
 
     @property
     def label(self) -> str:

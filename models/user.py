@@ -24,6 +24,9 @@ from models.common import (
     version_column,
 )
 
+# The admin's themes, as My account offers them; "system" follows the browser's setting.
+THEMES = {"light": "Light", "dark": "Dark", "system": "Follow the system"}
+
 
 class Role(str, Enum):
     admin = "admin"
@@ -79,6 +82,8 @@ class User(UserBase, Stamped, table=True):
     hashed_password: str = Field(max_length=255, repr=False)
     # How the admin shows times to this user (an IANA name); set in My account.
     time_zone: str = Field(default="UTC", max_length=64, sa_column_kwargs={"server_default": "UTC"})
+    # Light, dark, or the browser's (THEMES); set in My account.
+    theme: str = Field(default="system", max_length=8, sa_column_kwargs={"server_default": "system"})
     last_login_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     # Optimistic concurrency: every ORM update checks and increases it (StaleDataError).
     version: int = Field(default=1, sa_column=_VERSION)

@@ -26,7 +26,7 @@ from admin_app.admin.compat import (
 )
 from admin_app.admin.compat.routes import guard_routes
 from admin_app.admin.dashboard import dashboard
-from admin_app.admin.display import count_text, show_time
+from admin_app.admin.display import count_text, show_time, theme_of
 from admin_app.admin.error_pages import error_handler
 from admin_app.admin.mfa import SecondFactorPages
 from admin_app.admin.saved_views import menu_views
@@ -82,6 +82,7 @@ def build_admin(app: FastAPI, engine: Engine, authenticator: Authenticator, regi
     admin.add_view(ChangeSetsView)
     admin.add_view(AccountView)
     admin.templates.env.globals["undo_offer"] = undo_offer
+    admin.templates.env.globals["theme_of"] = theme_of
     for view in admin.views:
         if isinstance(view, ResourceView):
             order_actions(view, [a.slug for a in view.resource.actions])

@@ -25,6 +25,7 @@ from auth import tokens as token_store
 from auth.principal import Principal
 from models import ApiTokenCreate, UserUpdate
 from models.common import parse_db_id
+from models.user import THEMES
 
 WRONG_PASSWORD = "Current password: not correct."
 # The zones My account offers (IANA names; "UTC" first), read once.
@@ -49,6 +50,7 @@ class AccountView(BaseView):
             "create-token": self._create_token,
             "revoke-token": self._revoke_token,
             "time-zone": self._set_time_zone,
+            "theme": self._set_theme,
             **AccountSecondFactors(self).handlers(),
         }.get(do)
         if handler is None:
@@ -72,6 +74,7 @@ class AccountView(BaseView):
                 "sessions": session_store.list_user_sessions(db, principal.user_id),
                 "tokens": token_store.list_tokens(db, principal.user_id),
                 "time_zones": TIME_ZONES,
+                "themes": THEMES,
                 **account_context(db, authenticator, user),
             }
 
@@ -130,6 +133,17 @@ class AccountView(BaseView):
 
         await anyio.to_thread.run_sync(self._write, principal, work)
         return self._done(request, f"Times now show in {zone}.")
+
+    async def _set_theme(self, request: Request, principal: Principal, form: dict) -> Response:
+        theme = form.get("theme", "")
+        if theme not in THEMES:
+            raise StaffError(f"Theme: choose {', '.join(THEMES)}.")
+
+        def work(db):  # noqa: ANN001, ANN202
+            user_service.get_user(db, principal.user_id).theme = theme
+
+        await anyio.to_thread.run_sync(self._write, principal, work)
+        return self._done(request, f"Theme: {THEMES[theme].lower()}.")
 
     async def _end_session(self, request: Request, principal: Principal, form: dict) -> Response:
         session_id = form.get("session_id", "")

@@ -22,6 +22,7 @@ from starlette.requests import Request
 from admin_app.resources.spec import Relation, Resource
 from admin_app.services.listing import ApproximateCount
 from models.common import jsonable
+from models.user import THEMES
 
 # (request, permission, action) -> allowed: the role table, asked for a related row's link.
 Allowed = Callable[[Request, str, str], bool]
@@ -52,6 +53,13 @@ def viewer_zone(request: Request) -> str:
     """The time zone the signed-in user chose in My account (UTC by default)."""
     principal = request.app.state.authenticator.principal(request)
     return getattr(principal, "time_zone", "UTC") or "UTC"
+
+
+def theme_of(request: Request) -> str:
+    """The theme the signed-in user chose in My account; the browser's before signing in."""
+    principal = request.app.state.authenticator.principal(request)
+    theme = getattr(principal, "theme", "system")
+    return theme if theme in THEMES else "system"
 
 
 def show_time(request: Request, value: datetime | None) -> Markup:
