@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from alembic import command
@@ -43,7 +44,10 @@ def head_revision() -> str | None:
 
 
 def include_object(obj, name, type_, reflected, compare_to) -> bool:  # noqa: ANN001
-    """Leave PostgreSQL-only objects (trigram indexes) out of comparisons on other dialects."""
+    """Leave PostgreSQL-only objects (trigram indexes) out of comparisons on other dialects,
+    and SQLite's FTS5 search tables (`task_search` and its shadow tables: no model has them)."""
+    if type_ == "table" and reflected and compare_to is None and re.fullmatch(r"\w+_search(_\w+)?", name or ""):
+        return False
     if type_ == "index" and getattr(obj, "info", {}).get("postgresql_only"):
         bind = obj.table.metadata.info.get("_compare_dialect")
         return bind == "postgresql"

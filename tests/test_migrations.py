@@ -100,3 +100,28 @@ def test_alembic_command_line_uses_database_url(db_url: str, project_root) -> No
     )
     assert result.returncode == 0, result.stderr
     assert "No new upgrade operations detected" in result.stdout + result.stderr
+
+
+def test_sqlite_search_tables_match_the_declarations_and_have_their_triggers(engine, db_kind: str) -> None:  # noqa: ANN001
+    """Every table declared with search_index has its FTS5 trigram table over exactly its
+    searchable columns, and the three triggers that keep it in step (a later migration that
+    recreates the table on SQLite drops its triggers: this catches it)."""
+    from sqlalchemy import text
+
+    from admin_app.resources import default_resources
+
+    indexed = [r for r in default_resources() if r.search_index]
+    assert indexed, "no table declares search_index"
+    with engine.connect() as connection:
+        objects = {(kind, name): sql for kind, name, sql in connection.execute(
+            text("SELECT type, name, sql FROM sqlite_master" if db_kind == "sqlite" else "SELECT '', '', '' WHERE false")
+        )}
+    for resource in indexed:
+        table = resource.model.__tablename__
+        if db_kind != "sqlite":
+            continue  # PostgreSQL: test_substring_search_has_trigram_indexes_on_postgres
+        create = objects[("table", f"{table}_search")]
+        assert f"fts5({', '.join(resource.searchable)}," in create and "tokenize='trigram'" in create
+        for trigger in ("insert", "delete", "update"):
+            assert ("trigger", f"{table}_search_{trigger}") in objects, trigger
+        assert f"AFTER UPDATE OF {', '.join(resource.searchable)} ON {table}" in objects[("trigger", f"{table}_search_update")]

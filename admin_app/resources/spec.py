@@ -226,6 +226,9 @@ class Resource:
     sortable: tuple[str, ...] = ("id",)
     default_sort: str = "-id"  # the admin list's; the API's is "id"
     searchable: tuple[str, ...] = ()
+    # SQLite: search through an FTS5 trigram table `<table>_search` over `searchable`, which a
+    # migration creates and triggers keep in step (PostgreSQL: trigram GIN indexes instead).
+    search_index: bool = False
     filters: tuple[Filter, ...] = ()
     presets: tuple[Preset, ...] = ()
     list_editable: tuple[str, ...] = ()

@@ -59,6 +59,7 @@ TASKS = Resource(
     list_columns=("id", "title", "status", "priority", "assignee", "project", "due_date", "updated_at"),
     sortable=("id", "title", "status", "priority", "assignee", "project", "due_date", "created_at", "updated_at"),
     searchable=("title", "description"),
+    search_index=True,  # 0015_sqlite_trigram_search: task_search
     filters=(
         Choice("status"), Choice("priority"), Lookup("assignee"), Lookup("project"),
         DateRange("due_date", "due"), DateRange("created_at", "created"),

@@ -180,7 +180,8 @@ class Filters:
         query = values.pop(SEARCH, None)
         if query:
             columns = [getattr(self.resource.model, n) for n in self.resource.searchable]
-            conditions.append(contains_text(query, *columns))
+            index = f"{self.resource.model.__tablename__}_search" if self.resource.search_index else None
+            conditions.append(contains_text(query, *columns, index=index, row_id=self.resource.model.id))
         preset = values.pop(PRESET, None)
         if preset is not None:
             chosen = next(p for p in self.resource.presets if p.name == preset)
