@@ -33,6 +33,9 @@ class IndexedCandidates(ColumnElement[bool]):
 
     type = Boolean()
     inherit_cache = True
+    # A boolean expression in its own right: without this SQLite (no native booleans) gets
+    # `... IN (...) = 1`, which its planner cannot use to look rows up by id.
+    _is_implicitly_boolean = True
     _traverse_internals = [
         ("row_id", InternalTraversal.dp_clauseelement),
         ("phrase", InternalTraversal.dp_clauseelement),

@@ -64,6 +64,8 @@ def test_sqlite_searches_through_the_trigram_table(engine, db_kind, tasks) -> No
     with engine.connect() as conn:
         plan = " ".join(str(row[-1]) for row in conn.execute(text(f"EXPLAIN QUERY PLAN {compiled}")))
     assert "VIRTUAL TABLE INDEX" in plan, plan
+    # the rows are looked up by id from the candidates, not the whole table scanned for them
+    assert "SEARCH task USING INTEGER PRIMARY KEY" in plan and "SCAN task " not in f"{plan} ", plan
     short = contains_text("ab", Task.title, Task.description, index="task_search", row_id=Task.id)
     assert "MATCH" not in str(select(Task.id).where(short).compile(engine))  # no trigram: the scan
 
