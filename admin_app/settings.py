@@ -39,6 +39,7 @@ class Settings(BaseSettings):
     db_statement_timeout_ms: int = Field(default=15_000, ge=0)
     export_statement_timeout_ms: int = Field(default=120_000, ge=0)
     facet_time_budget_ms: int = Field(default=200, ge=0)
+    view_count_budget_ms: int = Field(default=400, ge=0)
 
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
     import_max_bytes: int = Field(default=20 * 1024 * 1024, ge=1024)

@@ -26,6 +26,7 @@ def serve_env(database_url: str, **extra: str) -> dict[str, str]:
     env["DATABASE_URL"] = database_url
     env["LOGIN_THROTTLE_DELAY_SECONDS"] = "0"  # tests hit the throttle on purpose
     env["MFA_REQUIRED_ROLES"] = ""  # as in make_settings: the tests of the policy turn it on
+    env["FACET_TIME_BUDGET_MS"] = env["VIEW_COUNT_BUDGET_MS"] = "60000"  # as in make_settings
     env.update({k.upper(): str(v) for k, v in FAST_ARGON2.items()})
     env.update(extra)
     return env

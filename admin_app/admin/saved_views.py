@@ -211,7 +211,8 @@ async def menu_views(request: Request) -> dict[str, list[dict[str, Any]]]:
                 if len(rows) < saved_views.MAX_LISTED:
                     rows.append(v)
                     listed.append(v)
-            found = saved_views.counts(db, registry, listed)
+            found = saved_views.counts(db, registry, listed,
+                                       budget_ms=request.app.state.settings.view_count_budget_ms)
             return {
                 identity: [{
                     "id": v.id, "name": v.name, "url": open_url(request, v), "shared": v.shared,

@@ -18,27 +18,20 @@ SQLite has no estimates. A facet never fails the page.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Iterable, Mapping
 from functools import cache
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, func, select, text
-from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from admin_app.db import statement_timeout
-from admin_app.failures import QUERY_CANCELED
 from admin_app.resources.spec import Boolean, Choice, Resource
+from admin_app.services.budget import Budget, bounded
 from admin_app.services.filtering import SEARCH, FilterBase, filters_of
 from admin_app.services.listing import ApproximateCount, listing_of, planner_rows
 from models.common import jsonable
 
 Counts = dict[str, int]  # a choice's value as the URL writes it -> rows; an estimate is an ApproximateCount
-
-# SQLite's progress handler runs every this many virtual machine instructions.
-SQLITE_CHECK_EVERY = 10_000
 
 
 def choice_key(value: Any) -> str:
@@ -67,50 +60,10 @@ def count_text(count: int | None) -> str:
     return str(count) if isinstance(count, ApproximateCount) else f"{count:,}"
 
 
-class Budget:
-    """Milliseconds left for a page's facets, shared by its queries."""
-
-    def __init__(self, milliseconds: int) -> None:
-        self.deadline = time.monotonic() + milliseconds / 1000
-
-    def left_ms(self) -> int:
-        return int((self.deadline - time.monotonic()) * 1000)
-
-
-def _cancelled(exc: OperationalError) -> bool:
-    """A statement stopped by our budget: PostgreSQL's timeout, SQLite's interrupt."""
-    return getattr(exc.orig, "pgcode", None) == QUERY_CANCELED or "interrupted" in str(exc.orig)
-
-
-@contextmanager
-def _sqlite_deadline(db: Session, budget: Budget) -> Iterator[None]:
-    raw = db.connection().connection.driver_connection
-    raw.set_progress_handler(lambda: int(budget.left_ms() <= 0), SQLITE_CHECK_EVERY)
-    try:
-        yield
-    finally:
-        raw.set_progress_handler(None, SQLITE_CHECK_EVERY)
-
-
 def within(db: Session, statement: Select, budget: Budget) -> list[Any] | None:
-    """The statement's rows if it finishes within the budget; None if it was stopped.
-
-    PostgreSQL: a savepoint with a statement timeout of what is left, so a cancelled query
-    leaves the page's transaction usable (and the timeout as it was). SQLite: an interrupted
-    SELECT ends that statement only."""
-    left = budget.left_ms()
-    if left <= 0:
-        return None
-    try:
-        if db.get_bind().dialect.name == "postgresql":
-            with db.begin_nested(), statement_timeout(db, left):
-                return list(db.execute(statement).all())
-        with _sqlite_deadline(db, budget):
-            return list(db.execute(statement).all())
-    except OperationalError as exc:
-        if not _cancelled(exc):
-            raise
-        return None
+    """The statement's rows if it finishes within the budget; None if it was stopped
+    (services/budget.py)."""
+    return bounded(db, budget, lambda: list(db.execute(statement).all()))
 
 
 def _equals(column: Any, value: Any) -> ColumnElement[bool]:

@@ -12,18 +12,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from time import monotonic
+from functools import partial
 from urllib.parse import parse_qsl, urlencode
 
 from sqlalchemy import or_, select
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from admin_app.db import set_statement_timeout
 from admin_app.errors import Conflict, Forbidden, InvalidInput, NotFound
 from admin_app.resources import Registry
 from admin_app.resources.spec import Resource
 from admin_app.services import columns as column_choice
+from admin_app.services.budget import Budget, bounded
 from admin_app.services.filtering import FilterBase, filters_of
 from admin_app.services.listing import ApproximateCount, listing_of
 from auth.principal import Principal
@@ -37,8 +37,7 @@ PAGE_SIZES = (25, 50, 100, 500)  # the admin list's choices
 SORT_PARAMS = ("sortBy", "sort")
 # The sidebar's counts: each gets at most this long (PostgreSQL), all of them together at most
 # the budget; a view past it shows no count rather than slowing every page.
-COUNT_TIMEOUT_MS = 150
-COUNT_BUDGET_MS = 400
+COUNT_TIMEOUT_MS = 150  # each; all of a page's together: VIEW_COUNT_BUDGET_MS
 MAX_LISTED = 15  # views shown per list in the sidebar
 
 
@@ -265,36 +264,25 @@ def _flush(db: Session, view: SavedView) -> None:
 
 # --- the sidebar's counts ---------------------------------------------------------------------
 
-def counts(db: Session, registry: Registry, views: Iterable[SavedView]) -> dict[int, int | None]:
+def counts(db: Session, registry: Registry, views: Iterable[SavedView], *, budget_ms: int) -> dict[int, int | None]:
     """Each view's row count as its list counts it (estimated where the list's is), bounded in
-    time: on PostgreSQL each count may take COUNT_TIMEOUT_MS and all together COUNT_BUDGET_MS;
-    a view over it (or whose state no longer parses) gets None: no count."""
+    time (services/budget.py, as the facet counts are): each count may take COUNT_TIMEOUT_MS
+    and all together `budget_ms` (VIEW_COUNT_BUDGET_MS); a view over it (or whose state no
+    longer parses) gets None: no count."""
     out: dict[int, int | None] = {}
-    postgres = db.get_bind().dialect.name == "postgresql"
-    started = monotonic()
+    budget = Budget(budget_ms)
     for view in views:
-        left = COUNT_BUDGET_MS - (monotonic() - started) * 1000
         resource = _resource(registry, view.resource)
-        if resource is None or left <= 10:
-            out[view.id] = None
-            continue
         try:
-            spec = state_of(resource, view).spec
+            spec = state_of(resource, view).spec if resource is not None else None
         except InvalidInput:
+            spec = None
+        if spec is None:
             out[view.id] = None
             continue
-        out[view.id] = _bounded(db, resource, spec, int(min(left, COUNT_TIMEOUT_MS)) if postgres else None)
+        count = partial(listing_of(resource).bounded_count, db, spec)
+        out[view.id] = bounded(db, budget.at_most(COUNT_TIMEOUT_MS), count)
     return out
-
-
-def _bounded(db: Session, resource: Resource, spec: FilterBase, timeout_ms: int | None) -> int | None:
-    try:
-        with db.begin_nested():
-            if timeout_ms is not None:
-                set_statement_timeout(db, timeout_ms)  # until the (read-only) transaction ends
-            return listing_of(resource).bounded_count(db, spec)
-    except DBAPIError:  # the statement timed out: no count
-        return None
 
 
 def count_label(count: int | None) -> str:

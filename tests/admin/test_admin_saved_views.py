@@ -210,7 +210,7 @@ def test_every_list_has_views(admin, app) -> None:  # noqa: ANN001
 def test_counts_are_bounded_in_time_and_estimates_say_about(editor, add_tasks, app, monkeypatch) -> None:  # noqa: ANN001
     add_tasks(2)
     save(editor, "", "All")
-    monkeypatch.setattr(saved_views, "COUNT_BUDGET_MS", 0)  # no time left: no count, the name still listed
+    monkeypatch.setattr(app.state.settings, "view_count_budget_ms", 0)  # no time left: no count, the name still listed
     assert menu_views(editor.get("/admin/").text) == [("All", "")]
     assert saved_views.count_label(ApproximateCount(1_000_000)) == "about 1,000,000"
     assert saved_views.count_label(1234) == "1,234"
