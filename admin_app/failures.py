@@ -130,6 +130,8 @@ class ErrorResponseMiddleware:
             body, content_type = error_page(failure, rid), b"text/html; charset=utf-8"
         else:
             payload: dict[str, str] = {"detail": failure.detail}
+            if failure.status == 503:  # the schema's `Unavailable`, on every route
+                payload = {"status": "unavailable", **payload}
             if failure.status >= 500:
                 payload["request_id"] = rid
             body, content_type = json.dumps(payload).encode(), b"application/json"

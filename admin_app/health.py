@@ -6,7 +6,7 @@ from typing import Literal
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -28,10 +28,12 @@ class Ready(BaseModel):
 
 
 class Unavailable(BaseModel):
-    """The database does not answer; try again after Retry-After."""
+    """The database does not answer (or is too slow or busy, or the server is shutting down);
+    try again after Retry-After. Every /api route may answer it; /readyz says it too."""
 
     status: Literal["unavailable"]
     detail: str
+    request_id: str | None = Field(default=None, description="The request's X-Request-ID (API routes): quote it when reporting")
 
 
 @router.get("/healthz", response_model=Alive, operation_id="healthz", summary="The process is up")

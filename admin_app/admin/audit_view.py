@@ -20,6 +20,7 @@ from admin_app.admin.compat import RoutedRowUrls
 from admin_app.admin.display import timestamp_formatters, type_formatters
 from admin_app.admin.export import export_response
 from admin_app.admin.export_format import ExportColumn
+from admin_app.admin.principal import admin_actor
 from admin_app.admin.sidebar import date_range
 from admin_app.services.unit import unit_of_work
 from models import AuditEntry
@@ -126,8 +127,6 @@ class AuditEntryAdmin(RoutedRowUrls, ModelView, model=AuditEntry):
 
     async def export_data(self, data: Any, export_type: str = "csv", request: Request | None = None) -> Response:
         assert request is not None
-        from admin_app.admin.views import admin_actor
-
         query, actor = dict(request.query_params), admin_actor(request)
 
         def record_export(rows: int) -> None:

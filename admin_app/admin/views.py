@@ -16,17 +16,18 @@ from urllib.parse import urlencode
 import anyio
 from sqladmin import action, expose
 from sqladmin.pagination import Pagination
-from sqlalchemy import Select, select
+from sqlalchemy import Select
 from starlette import status
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
 from admin_app import audit
 from admin_app.admin.bulk import BulkActions
 from admin_app.admin.changes import offer_undo
 from admin_app.admin.columns import columns_page
 from admin_app.admin.compat import RoutedRowUrls
+from admin_app.admin.details import DetailsPage, lookup_page
 from admin_app.admin.display import formatters, type_formatters
 from admin_app.admin.export import export_response
 from admin_app.admin.export_format import export_columns
@@ -34,36 +35,24 @@ from admin_app.admin.forms import ResourceForms, form_options
 from admin_app.admin.importer import import_page
 from admin_app.admin.list_edit import list_edit_page
 from admin_app.admin.messages import staff_errors
+from admin_app.admin.principal import admin_actor, role_allows_request
 from admin_app.admin.saved_views import VIEW_PARAM, manage_view_page, new_view_page, open_view
 from admin_app.admin.sidebar import sidebar
 from admin_app.errors import InvalidInput
 from admin_app.resources import Registry
-from admin_app.resources.spec import Choice, DeleteRows, Lookup, Relation, Resource, RunAction
+from admin_app.resources.spec import DeleteRows, Relation, Resource, RunAction
 from admin_app.services import columns, saved_views
 from admin_app.services.actor import Actor
-from admin_app.services.facets import choice_key, count_text, faceted, facets_of
+from admin_app.services.facets import faceted, facets_of
 from admin_app.services.filtering import ADMIN_SEARCH, PRESET, FilterBase, filters_of
 from admin_app.services.listing import listing_of
-from admin_app.services.search import contains_text
 from admin_app.services.unit import WriteContext, unit_of_work
-from auth.roles import role_allows
 
 PAGE_SIZES = [25, 50, 100, 500]
-LOOKUP_LIMIT = 20
 FACETS = "_facets"  # the list's "Show counts": Django's name for it
 
 
-def role_allows_request(request: Request, permission: str, action: str) -> bool:
-    """The role table, for the request's principal (cached per request)."""
-    principal = request.app.state.authenticator.principal(request)
-    return principal is not None and role_allows(principal.role, permission, action)
-
-
-def admin_actor(request: Request) -> Actor:
-    return Actor.from_principal(request.app.state.authenticator.principal(request), via="admin")
-
-
-class ResourceView(RoutedRowUrls, BulkActions, ResourceForms):
+class ResourceView(RoutedRowUrls, BulkActions, ResourceForms, DetailsPage):
     """The generic part; `view_for` adds a table's declaration as class attributes."""
 
     resource: ClassVar[Resource]
@@ -219,70 +208,11 @@ class ResourceView(RoutedRowUrls, BulkActions, ResourceForms):
             change_set = ctx.change_set_id  # read before the commit ends it
         offer_undo(request, change_set)  # the next page offers "Undo"
 
-    # --- the details page -----------------------------------------------------------------
-    def history_url(self, request: Request, model: Any) -> str | None:
-        """The audit log filtered to this row, for those who may read it."""
-        if not self._authorization_backend().has_permission(request, "audit-entry", "list"):
-            return None
-        query = urlencode({"entity": self.identity, "entity_id": model.id, "entity_id_op": "equals"})
-        return f"{request.url_for('admin:list', identity='audit-entry')}?{query}"
-
-    async def related_counts(self, request: Request, model: Any) -> list[dict[str, Any]]:
-        """Rows of other tables pointing here, by their first choice filter, each count a link.
-
-        The list's facet counts (services/facets.py), in the same time budget: a project's
-        tasks by status, a user's assigned tasks by status."""
-        groups = []
-        for other, relation in self.registry.referencing(self.model):
-            searchable = any(isinstance(f, Lookup) and f.relation == relation.name for f in other.filters)
-            choice = next((f.field for f in other.filters if isinstance(f, Choice)), None)
-            if not searchable or choice is None or not self._can(request, other):
-                continue
-            groups.append((other, relation, choice))
-        budget = request.app.state.settings.facet_time_budget_ms
-
-        def count() -> list[dict[str, Any]]:
-            out = []
-            with self.session_maker() as db:
-                for other, relation, choice in groups:
-                    spec = filters_of(other).model.model_validate({relation.key: model.id})
-                    counts = facets_of(other).counts(db, spec, budget_ms=budget, names=[choice])[choice] or {}
-                    base = f"{request.url_for('admin:list', identity=other.name)}?{relation.param}={model.id}"
-                    out.append({"title": f"{other.plural} by {other.label_of(choice).lower()} ({relation.label.lower()})",
-                                "counts": [(label, count_text(counts.get(choice_key(value))),
-                                            f"{base}&{choice}={choice_key(value)}")
-                                           for value, label in (other.field(choice).choices or {}).items()],
-                                "all": base})
-            return out
-
-        return await anyio.to_thread.run_sync(count)
-
-    def _can(self, request: Request, other: Resource) -> bool:
-        return self._authorization_backend().has_permission(request, other.permission, "list")
-
     # --- pages beyond SQLAdmin's ------------------------------------------------------------
     @expose("/lookup/{relation}", methods=["GET"])
     async def lookup(self, request: Request) -> Response:
         """Related rows matching `term`, for the search boxes of filters, forms and prompts."""
-        if not self.has_permission(request, "list"):
-            raise HTTPException(status.HTTP_403_FORBIDDEN)
-        try:
-            relation = self.resource.relation(request.path_params["relation"])
-        except KeyError:
-            raise HTTPException(status.HTTP_404_NOT_FOUND) from None
-        term = request.query_params.get("term", "").strip()[:100]
-        target, shown = relation.target, getattr(relation.target, relation.shown)
-        searched = [getattr(target, c) for c in relation.search or (relation.shown,)]
-        active = getattr(target, "is_active", None)
-
-        def work() -> list[dict[str, str]]:
-            columns = [target.id, shown, *([active] if active is not None else [])]
-            query = select(*columns).where(contains_text(term, *searched)).order_by(shown).limit(LOOKUP_LIMIT)
-            with self.session_maker() as db:
-                rows = db.execute(query).all()
-            return [{"id": str(r[0]), "text": str(r[1]) + ("" if len(r) < 3 or r[2] else " (inactive)")} for r in rows]
-
-        return JSONResponse({"results": await anyio.to_thread.run_sync(work)})
+        return await lookup_page(self, request)
 
     @expose("/columns", methods=["GET", "POST"])
     async def choose_columns(self, request: Request) -> Response:

@@ -11,6 +11,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from admin_app.api.responses import DESCRIPTIONS, RETRY_AFTER
 from admin_app.settings import Settings
 from models.user import NEW_PASSWORD
 
@@ -39,6 +40,22 @@ def password_limits(schema: dict[str, Any], settings: Settings) -> None:
                 )
 
 
+def unavailable_everywhere(schema: dict[str, Any]) -> None:
+    """Every /api operation may answer 503 with Retry-After (the database down, busy or too
+    slow, the server shutting down: admin_app/failures.py answers them all, the same way)."""
+    answer = {
+        "description": DESCRIPTIONS[503],
+        "headers": {"Retry-After": RETRY_AFTER},
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Unavailable"}}},
+    }
+    for path, operations in schema.get("paths", {}).items():
+        if not path.startswith("/api/"):
+            continue
+        for operation in operations.values():
+            if isinstance(operation, dict) and "responses" in operation:
+                operation["responses"].setdefault("503", answer)
+
+
 def install(app: FastAPI, settings: Settings) -> None:
     """Make `app.openapi()` (and /api/openapi.json) answer the completed schema."""
     build = app.openapi
@@ -47,6 +64,7 @@ def install(app: FastAPI, settings: Settings) -> None:
         if app.openapi_schema is None:
             schema = build()
             password_limits(schema, settings)
+            unavailable_everywhere(schema)
         return app.openapi_schema  # type: ignore[return-value]
 
     app.openapi = openapi  # type: ignore[method-assign]

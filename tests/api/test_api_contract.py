@@ -158,6 +158,13 @@ def test_etag_location_and_if_match_are_declared(schema, prefix, param) -> None:
     created = schema["paths"][prefix]["post"]["responses"]["201"]["headers"]
     assert set(created) == {"ETag", "Location"}
     assert schema["paths"]["/readyz"]["get"]["responses"]["503"]["headers"]["Retry-After"]
+    # Every API operation may meet a database that is down: 503, Retry-After, `Unavailable`.
+    for path, method, operation in _operations(schema):
+        if path.startswith("/api/"):
+            unavailable = operation["responses"]["503"]
+            assert unavailable["headers"]["Retry-After"]["required"] is True, (method, path)
+            ref = unavailable["content"]["application/json"]["schema"]["$ref"]
+            assert ref.endswith("/Unavailable"), (method, path)
     assert schema["paths"]["/api/auth/login"]["post"]["responses"]["429"]["headers"]["Retry-After"]
 
 

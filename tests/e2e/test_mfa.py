@@ -78,7 +78,20 @@ def test_authenticator_app_set_up_from_the_shown_secret_then_code_and_recovery_c
     assert events.problems() == []
 
 
-def test_passkey_registered_in_my_account_then_used_to_sign_in(contexts, live_server, events) -> None:  # noqa: ANN001
+def _passkey_entries(db, email: str) -> list[tuple[str, str]]:  # noqa: ANN001
+    """The audit trail's passkey entries of that user: (action, details as text)."""
+    from sqlalchemy import select
+
+    from models import AuditEntry
+
+    with db() as session:
+        rows = session.execute(select(AuditEntry.action, AuditEntry.details).where(
+            AuditEntry.actor_label == email, AuditEntry.action.like("mfa_passkey%"),
+        ).order_by(AuditEntry.id)).all()
+    return [(action, str(details)) for action, details in rows]
+
+
+def test_passkey_registered_in_my_account_then_used_to_sign_in(contexts, live_server, db, events) -> None:  # noqa: ANN001
     # WebAuthn needs a domain (not an IP address): the same server, reached as localhost.
     contexts.base_url = live_server.url.replace("127.0.0.1", "localhost")
     page = contexts.new_page()
@@ -97,6 +110,15 @@ def test_passkey_registered_in_my_account_then_used_to_sign_in(contexts, live_se
     expect(page.locator("#recovery-codes li code")).to_have_count(10)  # the first factor: codes too
     expect(page.locator("#passkeys")).to_contain_text("virtual authenticator")
     expect(page.locator("#mfa-status")).to_contain_text("1 passkey")
+    # A second passkey, on a second authenticator (the first holds a credential for this account).
+    cdp.send("WebAuthn.addVirtualAuthenticator", {"options": {
+        "protocol": "ctap2", "transport": "usb", "hasResidentKey": True,
+        "hasUserVerification": True, "isUserVerified": True, "automaticPresenceSimulation": True,
+    }})
+    page.fill("#passkey-name", "security key")
+    page.get_by_role("button", name="Add a passkey").click()
+    expect(page.locator("#passkeys")).to_contain_text("security key")
+    expect(page.locator("#mfa-status")).to_contain_text("2 passkeys")
     log_out(page)
 
     password_step(page, who)
@@ -104,7 +126,16 @@ def test_passkey_registered_in_my_account_then_used_to_sign_in(contexts, live_se
     page.get_by_role("button", name="Use a passkey").click()
     expect(page).to_have_url(re.compile(r"/admin/$"))
     page.goto("/admin/account")
-    expect(page.locator("#passkeys")).not_to_contain_text("never")  # last used is recorded
+    # the one the browser chose has its last use recorded; the other was never used
+    expect(page.locator("#passkeys tbody tr", has_text="never")).to_have_count(1)
     page.get_by_role("row", name=re.compile("virtual authenticator")).get_by_role("button", name="Remove").click()
+    expect(page.locator("#passkeys")).not_to_contain_text("virtual authenticator")
+    expect(page.locator("#mfa-status")).to_contain_text("1 passkey")
+    page.get_by_role("row", name=re.compile("security key")).get_by_role("button", name="Remove").click()
     expect(page.locator("#passkeys")).to_contain_text("No passkeys yet.")
+    entries = _passkey_entries(db, who[0])
+    assert [action for action, _ in entries] == [
+        "mfa_passkey_added", "mfa_passkey_added", "mfa_passkey_removed", "mfa_passkey_removed",
+    ]
+    assert all(who[1] not in details and "credential" not in details.lower() for _, details in entries)
     assert events.problems() == []

@@ -54,6 +54,8 @@ def test_an_outage_is_503_everywhere_and_the_next_requests_after_it_succeed(pg_u
             assert response.status_code == 503, response.text
             assert response.headers["Retry-After"] == "5"
             assert response.json()["detail"].startswith("The database is unavailable")
+            # what the schema declares for every /api route: `Unavailable`
+            assert response.json()["status"] == "unavailable" and response.json()["request_id"]
         assert page.status_code == 503 and page.headers["Retry-After"] == "5"
         _assert_clean_page(page, "Database unavailable")
         assert ready.status_code == 503
