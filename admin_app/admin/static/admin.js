@@ -138,4 +138,9 @@
     }
     if (link) { event.preventDefault(); window.location.href = link.href; }
   });
+
+  // A refused form: focus its error summary (role="alert"), so a screen reader reads it and
+  // Tab goes on to its links, each leading to a field.
+  var summary = document.getElementById("form-errors");
+  if (summary) { summary.focus(); }
 })();
