@@ -127,6 +127,7 @@ def test_log_in_filter_tick_bulk_edit_and_log_out_with_the_keyboard_only(new_pag
         focus_to(page, by_name(f"Select task {task_id}"))
         page.keyboard.press("Space")
         expect(page.get_by_role("checkbox", name=f"Select task {task_id}", exact=True)).to_be_checked()
+    page.locator(":focus").scroll_into_view_if_needed()  # for the picture (a scroll, no mouse)
     page.screenshot(path=str(SHOTS / "row-checkbox-focused-1366.png"))
     shoot(page, "row-checkbox-focused-1366")
 
