@@ -8,6 +8,7 @@ by the table's Create/Update model, the API's, and its every error is worded for
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 from pydantic import BaseModel
@@ -17,7 +18,8 @@ from starlette.requests import Request
 from wtforms import Form, HiddenField, PasswordField, SelectField, validators
 
 import admin_app.admin.conflicts as conflicts
-from admin_app.errors import InvalidInput, NotFound
+from admin_app.admin.messages import message_fields
+from admin_app.errors import InvalidInput, NotFound, ServiceError
 from admin_app.resources.spec import Field, Relation, Resource
 from admin_app.services import records
 from models.common import jsonable, parse_db_id
@@ -120,7 +122,7 @@ class ResourceForms(ModelView):
             with self.writing(request) as ctx:  # type: ignore[attr-defined]
                 return records.create(ctx, self.resource, schema.model_validate(payload))
 
-        return self.saved(request, await run_in_threadpool(work), "created")
+        return self.saved(request, await self.saving(request, work), "created")
 
     async def update_model(self, request: Request, pk: str, data: dict) -> Any:
         """Save the form; over a newer version, nothing is saved and the form shows what differs
@@ -139,7 +141,16 @@ class ResourceForms(ModelView):
                         request.state.conflict = conflicts.describe(ctx.db, self.resource, row, payload["version"], payload)
                 return records.update(ctx, self.resource, row, schema.model_validate(payload))
 
-        return self.saved(request, await run_in_threadpool(work), "saved")
+        return self.saved(request, await self.saving(request, work), "saved")
+
+    async def saving(self, request: Request, work: Callable[[], Any]) -> Any:
+        """Run the save; a refusal naming fields leaves them in `request.state.field_errors`
+        (field -> message), which the form shows under each field, tied to it (_macros.html)."""
+        try:
+            return await run_in_threadpool(work)
+        except ServiceError as exc:
+            request.state.field_errors = message_fields(exc, self.resource.labels)
+            raise
 
     def saved(self, request: Request, row: Any, done: str) -> Any:
         """Every save says what it did (bulk actions and deletes flash theirs in admin/bulk.py)."""

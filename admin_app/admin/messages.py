@@ -12,7 +12,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from admin_app.errors import Conflict, ServiceError
 from admin_app.failures import DatabaseUnavailable, database_failure
-from admin_app.services.wording import readable, validation_message
+from admin_app.services.wording import field_errors, readable, validation_message
 
 logger = logging.getLogger("admin_app.admin")
 
@@ -25,12 +25,24 @@ def service_message(exc: ServiceError, labels: Mapping[str, str] | None = None) 
     return readable(exc.message, labels)
 
 
+def message_fields(exc: ServiceError, labels: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The field a service's `field: message` names, with the message as the page words it."""
+    if isinstance(exc, StaffError):
+        return exc.fields
+    field, sep, _rest = exc.message.partition(": ")
+    if sep and field.replace("_", "").isalnum():
+        return {field: readable(exc.message, labels)}
+    return {}
+
+
 class StaffError(ServiceError):
     """A ServiceError whose message is already worded for the page."""
 
-    def __init__(self, message: str, status_code: int = 400) -> None:
+    def __init__(self, message: str, status_code: int = 400, fields: Mapping[str, str] | None = None) -> None:
         super().__init__(message)
         self.status_code = status_code
+        # field name -> its worded message: the form shows each under its field, tied to it.
+        self.fields = dict(fields or {})
 
     def __str__(self) -> str:
         return self.message
@@ -50,9 +62,13 @@ def staff_errors(labels: Mapping[str, str] | None = None) -> Iterator[None]:
     except ServiceError as exc:
         # Pages answer bad input with 400, as SQLAdmin's forms do (the API says 422).
         status_code = 400 if exc.status_code == 422 else exc.status_code
-        raise StaffError(service_message(exc, labels), status_code) from exc
+        raise StaffError(service_message(exc, labels), status_code, message_fields(exc, labels)) from exc
     except ValidationError as exc:
-        raise StaffError(validation_message(exc, labels), 400) from exc
+        fields: dict[str, str] = {}
+        for field, msg in field_errors(exc):
+            if field:
+                fields[field] = "; ".join(filter(None, [fields.get(field), readable(f"{field}: {msg}", labels)]))
+        raise StaffError(validation_message(exc, labels), 400, fields) from exc
     except StaleDataError as exc:
         raise StaffError(STALE, Conflict.status_code) from exc
     except IntegrityError as exc:

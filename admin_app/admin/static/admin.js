@@ -51,6 +51,19 @@
     window.location.href = link.getAttribute("data-url") + (query ? "?" + query : "");
   }, true);
 
+  // SQLAdmin submits the search a second after any keyup in its box, so tabbing through the
+  // box (the Tab's keyup lands there) reloaded the list and lost the ticked rows. Only a keyup
+  // that changed the text gets through to it.
+  var searchBox = document.getElementById("search-input");
+  if (searchBox) {
+    var searched = searchBox.value;
+    document.addEventListener("keyup", function (event) {
+      if (event.target !== searchBox) { return; }
+      if (searchBox.value === searched) { event.stopPropagation(); return; }
+      searched = searchBox.value;
+    }, true);
+  }
+
   // The filter panel stays as staff left it, open or closed, from page to page.
   var panel = document.getElementById("filter-panel");
   if (panel) {
@@ -138,4 +151,9 @@
     }
     if (link) { event.preventDefault(); window.location.href = link.href; }
   });
+
+  // A refused form: focus its error summary (role="alert"), so a screen reader reads it and
+  // Tab goes on to its links, each leading to a field.
+  var summary = document.getElementById("form-errors");
+  if (summary) { summary.focus(); }
 })();
