@@ -102,6 +102,7 @@ def test_file_level_problems(editor, app, content, message) -> None:  # noqa: AN
     assert task_rows(app) == {}
 
 
+@pytest.mark.xdist_group("serial")  # an upper bound on the clock (10 s)
 def test_ten_thousand_rows_in_seconds(editor, app) -> None:  # noqa: ANN001
     lines = ["title,description,status,priority,due date"]
     lines += [f"Imported task {i},Some words about it,pending,{i % 5 + 1},2030-01-{i % 28 + 1:02d}" for i in range(10_000)]
