@@ -24,6 +24,26 @@ FAST_ARGON2 = {"argon2_time_cost": 1, "argon2_memory_cost": 1024, "argon2_parall
 TEST_SECRET = "test-secret-key-0123456789-abcdefghijklmnop"
 
 
+# Under pytest-xdist (`pytest -n 2`, `--dist loadgroup` in pyproject's addopts) each group runs
+# on one worker, its tests one after another in collection order, never two of them at once.
+# Whole folders are grouped here; single tests elsewhere carry @pytest.mark.xdist_group("serial").
+#   serial: tests that measure the clock, start real server processes, proxy TCP or cut
+#           connections (tests/reliability/), and the time-bounded fuzzing run, which is the
+#           CPU-heaviest test and would otherwise run beside them;
+#   e2e:    the browser tests share one live server and one Chromium, and the page tour runs
+#           first on the demo data (tests/e2e/conftest.py orders it).
+FOLDER_GROUPS = {"reliability": "serial", "e2e": "e2e"}
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook, which reads the marks
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    here = Path(__file__).parent
+    for item in items:
+        folder = item.path.relative_to(here).parts[0] if item.path.is_relative_to(here) else None
+        if folder in FOLDER_GROUPS:
+            item.add_marker(pytest.mark.xdist_group(FOLDER_GROUPS[folder]))
+
+
 def make_settings(database_url: str, **overrides: object) -> Settings:
     """Settings for tests: cheap Argon2, a fixed key, nothing read from a developer's .env.
 

@@ -4,6 +4,7 @@ import os
 import subprocess
 import sys
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect
@@ -53,6 +54,7 @@ def test_no_secret_column_besides_the_hash(engine) -> None:  # noqa: ANN001
     assert "hashed_password" in columns
 
 
+@pytest.mark.xdist_group("serial")  # four real processes at once
 def test_concurrent_migrations_on_postgres_migrate_once(pg_databases, tmp_path) -> None:  # noqa: ANN001
     """Four processes migrating one fresh database at once: all succeed, schema at head."""
     url = pg_databases.create("admin_race")

@@ -247,6 +247,7 @@ def _exporter(base: str) -> Iterator[httpx.Client]:
         yield client
 
 
+@pytest.mark.xdist_group("serial")  # a real server, 60 MB of CSV, deadlines on the clock
 def test_a_slow_client_does_not_hold_the_database(
     db_url, app, make_user, pg_only, tmp_path,  # noqa: ANN001
 ) -> None:
@@ -273,6 +274,7 @@ def test_a_slow_client_does_not_hold_the_database(
         assert "Traceback" not in log.read_text()
 
 
+@pytest.mark.xdist_group("serial")  # a real server, 60 MB of CSV, deadlines on the clock
 def test_a_client_leaving_mid_copy_stops_it_and_frees_the_connection(
     db_url, app, make_user, pg_only, tmp_path,  # noqa: ANN001
 ) -> None:

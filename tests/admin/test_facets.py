@@ -7,6 +7,7 @@ import html
 import re
 from collections import Counter
 
+import pytest
 from sqlalchemy import func, literal_column, select, text
 
 from admin_app.services import facets
@@ -167,6 +168,7 @@ def test_a_search_is_counted_only_where_the_list_would_count_it(
         assert numbers(shown["status"]) == {s: alpha[s] for s in STATUSES}
 
 
+@pytest.mark.xdist_group("serial")  # an upper bound on the clock
 def test_a_query_past_the_budget_is_stopped_and_the_transaction_goes_on(app, db_kind) -> None:  # noqa: ANN001
     slow = slow_statement(db_kind)
     with app.state.session_factory() as db:

@@ -235,6 +235,7 @@ def _findings(stream: Any) -> tuple[list[str], set[str]]:
     return sorted(set(found)), phases
 
 
+@pytest.mark.xdist_group("serial")  # the time-bounded engine (FUZZ_SECONDS): CPU-bound for minutes; see README, Tests
 def test_every_phase_with_every_check_finds_nothing(app, fuzz_headers) -> None:  # noqa: ANN001
     """Examples, coverage (undeclared methods and repeated parameters included), fuzzing and
     stateful sequences (create, then read, change and delete what was created), all checks."""

@@ -51,7 +51,10 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):  # noqa
     setattr(item, f"report_{report.when}", report)
 
 
-@pytest.fixture(scope="session")
+# Package scope, not session: the browser and its server end with the last browser test. Playwright's
+# sync API keeps an asyncio loop running in the main thread while it is open, and under xdist the
+# worker that ran them goes on to other tests (anyio.run() in the test then refuses to start).
+@pytest.fixture(scope="package")
 def browser():  # noqa: ANN201
     if not Path(CHROMIUM).exists():
         reason = f"Chromium not found at {CHROMIUM} (apt-get install chromium)"
@@ -86,7 +89,7 @@ class LiveServer:
         return result.stdout
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def live_server(tmp_path_factory: pytest.TempPathFactory, browser) -> Iterator[LiveServer]:  # noqa: ANN001
     folder = tmp_path_factory.mktemp("e2e")
     if os.environ.get("TEST_DATABASE_URL"):
@@ -219,7 +222,7 @@ def login(page, who: tuple[str, str]) -> None:  # noqa: ANN001
 
 # --- checking what the pages claim against the database -------------------------------------
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def db(live_server: LiveServer):  # noqa: ANN201
     """A session factory on the live server's database."""
     from admin_app.db import build_engine, build_session_factory
