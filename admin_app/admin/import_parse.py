@@ -28,6 +28,7 @@ from models.common import MAX_DB_ID, jsonable
 MAX_ROWS = 50_000
 MAX_COLUMNS = 200  # an Excel sheet's columns read; an export has a dozen
 XLSX_MAGIC = b"PK\x03\x04"  # a workbook is a zip file
+UNREADABLE_XLSX = "Not a readable Excel workbook (.xlsx): save it again from the spreadsheet, or as CSV UTF-8."
 MAX_LISTED = 200  # problems listed on the page; the rest are counted
 SPECIAL = ("id", "version")  # the export's row id and version: an update, checked
 # resolve(relation, shown values in lower case) -> {shown value in lower case: id}
@@ -105,8 +106,7 @@ def xlsx_as_csv(content: bytes) -> bytes:
     try:
         workbook = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as exc:
-        raise UnreadableFile("Not a readable Excel workbook (.xlsx): save it again from the spreadsheet, "
-                             "or as CSV UTF-8.") from exc
+        raise UnreadableFile(UNREADABLE_XLSX) from exc
     try:
         sheet = workbook.worksheets[0] if workbook.worksheets else None
         if sheet is None:
@@ -129,8 +129,7 @@ def xlsx_as_csv(content: bytes) -> bytes:
     except UnreadableFile:
         raise
     except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError) as exc:
-        raise UnreadableFile("Not a readable Excel workbook (.xlsx): save it again from the spreadsheet, "
-                             "or as CSV UTF-8.") from exc
+        raise UnreadableFile(UNREADABLE_XLSX) from exc
     finally:
         workbook.close()
 

@@ -19,9 +19,9 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from admin_app.admin.principal import admin_actor
 from admin_app.errors import NotFound, ServiceError
 from admin_app.services import saved_views
-from admin_app.services.actor import Actor
 from admin_app.services.unit import unit_of_work
 from auth.principal import Principal
 from models import SavedView
@@ -71,7 +71,12 @@ def may_manage(request: Request, view: SavedView) -> bool:
 
 
 def writing(model_view: Any, request: Request) -> Any:
-    return unit_of_work(model_view.session_maker, Actor.from_principal(_principal(request), via="admin"))
+    return unit_of_work(model_view.session_maker, admin_actor(request))
+
+
+def _page_status(exc: ServiceError) -> int:
+    """A refused save answers the form again: 403 when not allowed, else 400 (as forms do)."""
+    return 403 if exc.status_code == 403 else 400
 
 
 def _guard(model_view: Any, request: Request) -> Principal:
@@ -90,9 +95,8 @@ async def new_view_page(model_view: Any, request: Request) -> Response:
     if request.method == "POST":
         form = await request.form()
         name, shared = str(form.get("name", "")), form.get("shared") == "1"
-        columns = model_view.shown_columns_for(request)
-
         def save() -> SavedView:
+            columns = model_view.shown_columns_for(request)  # a query: here, off the event loop
             with writing(model_view, request) as ctx:
                 view = saved_views.create(ctx.db, principal, resource, name=name, shared=shared,
                                           query=state, columns=columns)
@@ -103,7 +107,7 @@ async def new_view_page(model_view: Any, request: Request) -> Response:
         try:
             view = await anyio.to_thread.run_sync(save)
         except ServiceError as exc:
-            error, status_code = exc.message, 400 if exc.status_code != 403 else 403
+            error, status_code = exc.message, _page_status(exc)
         else:
             Flash.success(request, f"View “{view.name}” saved.")
             return RedirectResponse(open_url(request, view), status.HTTP_303_SEE_OTHER)
@@ -147,10 +151,10 @@ async def manage_view_page(model_view: Any, request: Request) -> Response:
         if do not in ("rename", "update", "delete"):
             raise HTTPException(status.HTTP_400_BAD_REQUEST, "Choose rename, update or delete.")
         state = dict(request.query_params)
-        columns = model_view.shown_columns_for(request) if do == "update" else None
         shared = (form.get("shared") == "1") if do == "rename" and saved_views.can_share(principal) else None
 
         def write() -> SavedView | None:
+            columns = model_view.shown_columns_for(request) if do == "update" else None  # off the event loop
             with writing(model_view, request) as ctx:
                 row = saved_views.get(ctx.db, principal, registry, view.id)
                 if do == "delete":
@@ -167,7 +171,7 @@ async def manage_view_page(model_view: Any, request: Request) -> Response:
         try:
             done = await anyio.to_thread.run_sync(write)
         except ServiceError as exc:
-            error, status_code = exc.message, 403 if exc.status_code == 403 else 400
+            error, status_code = exc.message, _page_status(exc)
         else:
             if done is None:
                 Flash.success(request, f"View “{view.name}” deleted.")

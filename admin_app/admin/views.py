@@ -36,7 +36,7 @@ from admin_app.admin.importer import import_page
 from admin_app.admin.list_edit import list_edit_page
 from admin_app.admin.messages import staff_errors
 from admin_app.admin.principal import admin_actor, role_allows_request
-from admin_app.admin.saved_views import VIEW_PARAM, manage_view_page, new_view_page, open_view
+from admin_app.admin.saved_views import VIEW_PARAM, manage_view_page, may_manage, new_view_page, open_view
 from admin_app.admin.sidebar import sidebar
 from admin_app.errors import InvalidInput
 from admin_app.resources import Registry
@@ -231,7 +231,7 @@ class ResourceView(RoutedRowUrls, BulkActions, ResourceForms, DetailsPage):
         return open_view(request, self)
 
     def may_manage_view(self, request: Request, view: Any) -> bool:
-        return saved_views.may_manage(request.app.state.authenticator.principal(request), view)
+        return may_manage(request, view)
 
     @expose("/list-edit", methods=["GET", "POST"])
     async def list_edit(self, request: Request) -> Response:

@@ -22,13 +22,13 @@ from collections.abc import Iterable, Mapping
 from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, select, text
+from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session
 
 from admin_app.resources.spec import Boolean, Choice, Resource
 from admin_app.services.budget import Budget, bounded
 from admin_app.services.filtering import SEARCH, FilterBase, filters_of
-from admin_app.services.listing import ApproximateCount, listing_of, planner_rows
+from admin_app.services.listing import ApproximateCount, listing_of, planner_rows, table_rows
 from models.common import jsonable
 
 Counts = dict[str, int]  # a choice's value as the URL writes it -> rows; an estimate is an ApproximateCount
@@ -87,23 +87,23 @@ class Facets:
         in the budget maps to None (no numbers shown)."""
         budget = Budget(budget_ms)
         postgres = db.get_bind().dialect.name == "postgresql"
-        table_rows = self._table_rows(db) if postgres else 0
+        rows = table_rows(db, self.resource.model.__tablename__) if postgres else 0
         out: dict[str, Counts | None] = {}
         for name in names if names is not None else faceted(self.resource):
             without = spec.model_copy(update={name: None})
             others = self.filters.conditions(without)
-            exact = not postgres or table_rows < self.listing.exact_count_below or self._cheap(db, without, others, table_rows)
+            exact = not postgres or rows < self.listing.exact_count_below or self._cheap(db, without, others, rows)
             # A search the planner thought cheap and that outran the budget proves its estimate
             # wrong (trigram selectivity: 164 expected, 21,349 found at 1M rows): no numbers then.
             trusted = postgres and not (exact and getattr(without, SEARCH, None))
             out[name] = self._one(db, name, others, budget, exact=exact, estimate=trusted)
         return out
 
-    def _cheap(self, db: Session, spec: FilterBase, conditions: list[Any], table_rows: int) -> bool:
+    def _cheap(self, db: Session, spec: FilterBase, conditions: list[Any], rows: int) -> bool:
         """Whether counting is worth trying, by the list's own rule (services/listing.py): the
         planner expects fewer rows than `exact_count_below`, or than `estimate_only_from` for a
         search (whose matches are scattered: grouping 45,000 of them took 200 ms at 1M rows)."""
-        expected = planner_rows(db, select(self.resource.model.id).where(*conditions)) if conditions else table_rows
+        expected = planner_rows(db, select(self.resource.model.id).where(*conditions)) if conditions else rows
         searched = bool(getattr(spec, SEARCH, None))
         return expected < (self.listing.estimate_only_from if searched else self.listing.exact_count_below)
 
@@ -121,14 +121,6 @@ class Facets:
         model_id = self.resource.model.id
         return {choice_key(value): rounded(planner_rows(db, select(model_id).where(*conditions, _equals(column, value))))
                 for value in choices}
-
-    def _table_rows(self, db: Session) -> int:
-        """The planner's row count of the whole table (-1, never analysed, reads as 0)."""
-        estimate = db.execute(
-            text("SELECT reltuples::bigint FROM pg_class WHERE oid = CAST(:t AS regclass)"),
-            {"t": self.resource.model.__tablename__},
-        ).scalar()
-        return max(int(estimate or 0), 0)
 
     def _choices(self, name: str) -> list[Any]:
         declared: Mapping[Any, str] | None = getattr(self.resource.field(name), "choices", None)

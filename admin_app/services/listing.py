@@ -130,11 +130,8 @@ class Listing:
         if db.get_bind().dialect.name != "postgresql":
             return self.count(db, spec)
         if spec.is_empty():
-            estimate = db.execute(
-                text("SELECT reltuples::bigint FROM pg_class WHERE oid = CAST(:t AS regclass)"),
-                {"t": self.model.__tablename__},
-            ).scalar()
-            if estimate is not None and estimate >= self.exact_count_below:
+            estimate = table_rows(db, self.model.__tablename__)
+            if estimate >= self.exact_count_below:
                 return ApproximateCount(estimate)
             return self.count(db, spec)
         matching = select(self.model.id).where(*self.filters.conditions(spec))
@@ -148,6 +145,14 @@ class Listing:
         if bounded <= self.exact_count_limit:
             return bounded
         return ApproximateCount(max(planner_rows(db, matching), self.exact_count_limit + 1))
+
+
+def table_rows(db: Session, table: str) -> int:
+    """PostgreSQL's row count estimate of a whole table (never analysed: -1, read as 0)."""
+    estimate = db.execute(
+        text("SELECT reltuples::bigint FROM pg_class WHERE oid = CAST(:t AS regclass)"), {"t": table}
+    ).scalar()
+    return max(int(estimate or 0), 0)
 
 
 def planner_rows(db: Session, statement: Select) -> int:
