@@ -24,6 +24,7 @@ from admin_app.admin.compat import (
     prepend_routes,
     use_error_handler,
 )
+from admin_app.admin.compat.list_rows import list_rows
 from admin_app.admin.compat.routes import guard_routes
 from admin_app.admin.dashboard import dashboard
 from admin_app.admin.display import count_text, show_time, theme_of
@@ -71,7 +72,7 @@ def build_admin(app: FastAPI, engine: Engine, authenticator: Authenticator, regi
     admin.registry = registry
     admin.templates.env.globals.update(
         filter_chips=active_filters, clear_filters_url=clear_all_url, count_text=count_text,
-        show_time=show_time, saved_views_menu=menu_views,
+        show_time=show_time, saved_views_menu=menu_views, list_rows=list_rows,
     )
     authentication.templates = admin.templates
     for name in SHARED_STATE:

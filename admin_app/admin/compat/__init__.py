@@ -70,24 +70,25 @@ def admin_of(view: Any) -> Admin:
     return view._admin_ref
 
 
-class RoutedRowUrls:
-    """Row links from one routed URL per page.
+def row_url(request: Request, name: str, identity: str, pk: Any) -> str:
+    """The URL of one row's page (`admin:details`, `admin:edit`): the route is looked up once
+    per (route, identity) and request, and each row's id put into it."""
+    cache = getattr(request.state, "row_urls", None)
+    if cache is None:
+        cache = request.state.row_urls = {}
+    template = cache.get((name, identity))
+    if template is None:
+        template = cache[(name, identity)] = str(request.url_for(name, identity=identity, pk=_PK_SLOT))
+    return template.replace(_PK_SLOT, quote(str(pk), safe=""))
 
-    SQLAdmin's `_build_url_for` builds each row's details and edit link with `url_for`: a route
-    lookup and a new absolute URL, twice a row. Here one URL per (route, identity) and request
-    is routed, and each row's id is put into it.
-    """
+
+class RoutedRowUrls:
+    """SQLAdmin's `_build_url_for` builds each row's details and edit link with `url_for`: a
+    route lookup and a new absolute URL, twice a row; here through `row_url`."""
 
     def _build_url_for(self, name: str, request: Request, obj: Any) -> URL:
-        cache = getattr(request.state, "row_urls", None)
-        if cache is None:
-            cache = request.state.row_urls = {}
         identity = self._identity_for_object(obj)  # type: ignore[attr-defined]
-        template = cache.get((name, identity))
-        if template is None:
-            template = str(request.url_for(name, identity=identity, pk=_PK_SLOT))
-            cache[(name, identity)] = template
-        return URL(template.replace(_PK_SLOT, quote(str(get_object_identifier(obj)), safe="")))
+        return URL(row_url(request, name, identity, get_object_identifier(obj)))
 
 
 def inline_script_hashes() -> list[str]:
