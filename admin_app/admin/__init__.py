@@ -19,6 +19,7 @@ from admin_app.admin.audit_view import AuditEntryAdmin
 from admin_app.admin.changes import ChangeSetsView, undo_offer
 from admin_app.admin.compat import (
     accept_post_on_actions,
+    cache_template_urls,
     log_expected_errors_at_info,
     order_actions,
     prepend_routes,
@@ -84,6 +85,7 @@ def build_admin(app: FastAPI, engine: Engine, authenticator: Authenticator, regi
     admin.add_view(AccountView)
     admin.templates.env.globals["undo_offer"] = undo_offer
     admin.templates.env.globals["theme_of"] = theme_of
+    cache_template_urls(admin.templates.env, reload_templates=not app.state.settings.is_production)
     for view in admin.views:
         if isinstance(view, ResourceView):
             order_actions(view, [a.slug for a in view.resource.actions])

@@ -18,6 +18,7 @@ from importlib.resources import files
 from typing import Any
 from urllib.parse import quote
 
+from jinja2 import pass_context
 from sqladmin import Admin, ModelView
 from sqladmin.helpers import get_object_identifier
 from starlette.datastructures import URL
@@ -127,3 +128,29 @@ def log_expected_errors_at_info(*expected: type[BaseException]) -> None:
             existing.expected = tuple({*existing.expected, *expected})
             return
     logger.addFilter(_ExpectedErrorsAtInfo(tuple(expected)))
+
+
+def cache_template_urls(env: Any, *, reload_templates: bool, size: int = 4096) -> None:
+    """SQLAdmin's template `url_for` (`Jinja2Templates.__init__`) routes the name and builds an
+    absolute URL at every call, some forty times a list page; the same base URL, name and
+    parameters always give the same URL. Templates are checked for changes on disk only
+    where asked (development)."""
+    find = env.globals["url_for"]
+    known: dict[tuple[str, str, tuple[tuple[str, Any], ...]], str] = {}
+
+    @pass_context
+    def url_for(context: Any, name: str, /, **params: Any) -> Any:
+        request = context["request"]
+        try:
+            key = (str(request.base_url), name, tuple(sorted(params.items())))
+            url = known.get(key)
+        except TypeError:  # an unhashable parameter: no cache
+            return find(context, name, **params)
+        if url is None:
+            if len(known) >= size:
+                known.clear()
+            url = known[key] = str(request.url_for(name, **params))
+        return url
+
+    env.globals["url_for"] = url_for
+    env.auto_reload = reload_templates
