@@ -118,3 +118,29 @@ def test_list_rows_read_sqladmins_formatter_tables(app) -> None:  # noqa: ANN001
         if isinstance(view, ModelView):
             assert isinstance(view._list_formatters, dict) and isinstance(view._list_formatter_accepts_request, dict)
             assert callable(view._default_formatter) and callable(view._identity_for_object)
+
+
+def test_template_urls_are_remembered_per_base_url_name_and_parameters() -> None:
+    import jinja2
+
+    calls = []
+
+    class FakeRequest:
+        def __init__(self, base: str) -> None:
+            self.base_url = base
+
+        def url_for(self, name: str, **params: object) -> str:
+            calls.append((self.base_url, name, params))
+            return f"{self.base_url}{name}/{'/'.join(f'{k}={v}' for k, v in sorted(params.items()))}"
+
+    env = jinja2.Environment(enable_async=True)
+    env.globals["url_for"] = jinja2.pass_context(lambda context, name, **params: context["request"].url_for(name, **params))
+    compat.cache_template_urls(env, reload_templates=False)
+    template = env.from_string("{{ url_for('admin:details', identity='task', pk=n) }}")
+    a, b = FakeRequest("http://a/"), FakeRequest("http://b/")
+    seen = [template.render(request=r, n=n) for r in (a, a, b) for n in (1, 1, 2)]
+    assert seen == ["http://a/admin:details/identity=task/pk=1"] * 2 + ["http://a/admin:details/identity=task/pk=2"] \
+        + ["http://a/admin:details/identity=task/pk=1"] * 2 + ["http://a/admin:details/identity=task/pk=2"] \
+        + ["http://b/admin:details/identity=task/pk=1"] * 2 + ["http://b/admin:details/identity=task/pk=2"]
+    assert len(calls) == 4  # (a, 1), (a, 2), (b, 1), (b, 2): each routed once
+    assert env.auto_reload is False
