@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from admin_app.admin.compat import admin_of
+from admin_app.admin.language import choose_language
 from admin_app.admin.messages import StaffError, staff_errors
 from admin_app.admin.mfa_account import AccountSecondFactors, account_context
 from admin_app.services import users as user_service
@@ -25,7 +26,9 @@ from auth import tokens as token_store
 from auth.principal import Principal
 from models import ApiTokenCreate, UserUpdate
 from models.common import parse_db_id
-from models.user import THEMES
+from admin_app.i18n import set_language
+from admin_app.i18n import gettext as _
+from models.user import LANGUAGES, THEMES
 
 WRONG_PASSWORD = "Current password: not correct."
 # The zones My account offers (IANA names; "UTC" first), read once.
@@ -51,6 +54,7 @@ class AccountView(BaseView):
             "revoke-token": self._revoke_token,
             "time-zone": self._set_time_zone,
             "theme": self._set_theme,
+            "language": self._set_language,
             **AccountSecondFactors(self).handlers(),
         }.get(do)
         if handler is None:
@@ -75,6 +79,7 @@ class AccountView(BaseView):
                 "tokens": token_store.list_tokens(db, principal.user_id),
                 "time_zones": TIME_ZONES,
                 "themes": THEMES,
+                "languages": LANGUAGES,
                 **account_context(db, authenticator, user),
             }
 
@@ -144,6 +149,19 @@ class AccountView(BaseView):
 
         await anyio.to_thread.run_sync(self._write, principal, work)
         return self._done(request, f"Theme: {THEMES[theme].lower()}.")
+
+    async def _set_language(self, request: Request, principal: Principal, form: dict) -> Response:
+        language = form.get("language", "")
+        if language and language not in LANGUAGES:
+            raise StaffError(_("Language: choose one from the list."))
+
+        def work(db):  # noqa: ANN001, ANN202
+            user_service.get_user(db, principal.user_id).language = language or None
+
+        await anyio.to_thread.run_sync(self._write, principal, work)
+        set_language(language or choose_language(None, request.headers.get("accept-language")))
+        return self._done(request, _("Pages now show in {language}.").format(
+            language=LANGUAGES[language] if language else _("your browser's language")))
 
     async def _end_session(self, request: Request, principal: Principal, form: dict) -> Response:
         session_id = form.get("session_id", "")

@@ -126,3 +126,12 @@ def log_expected_errors_at_info(*expected: type[BaseException]) -> None:
             existing.expected = tuple({*existing.expected, *expected})
             return
     logger.addFilter(_ExpectedErrorsAtInfo(tuple(expected)))
+
+
+def follow_language(language: str, catalog: Any) -> None:
+    """SQLAdmin's Python-side gettext (its save buttons' labels, `_save_button_clicked`) in the
+    request's language: its context variables, set as its `LocaleMiddleware` would."""
+    import sqladmin.i18n as sqladmin_i18n
+
+    sqladmin_i18n._current_locale.set(language)
+    sqladmin_i18n._current_translation.set(catalog)

@@ -1,0 +1,120 @@
+"""The admin's languages: catalogs (loaded once per language), the request's language, Babel formats.
+
+Only the admin calls these: the JSON API keeps its English texts whatever the browser asks.
+A message made where no request language is known (a service, a declaration) is marked with
+`N_` (extracted, left as is) and translated when the admin shows it.
+"""
+
+from __future__ import annotations
+
+from contextvars import ContextVar
+from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import sqladmin
+from babel import Locale
+from babel.dates import DateTimePattern, parse_pattern
+from babel.numbers import format_decimal
+from babel.support import LazyProxy, NullTranslations, Translations
+
+from models.user import LANGUAGES
+
+LOCALE_DIR = Path(__file__).parent / "locale"
+DOMAIN = "messages"
+SQLADMIN_LOCALE_DIR = Path(sqladmin.__file__).parent / "translations"
+DEFAULT_LANGUAGE = "en"
+# The one timestamp format of English pages (the team's "2026-12-01 19:25"); the others take
+# their language's short date with hours and minutes (Babel's CLDR skeleton yMdHm).
+ENGLISH_TIMESTAMP = "yyyy-MM-dd HH:mm"
+
+_language: ContextVar[str] = ContextVar("admin_language", default=DEFAULT_LANGUAGE)
+
+
+@lru_cache(maxsize=None)
+def translations(language: str) -> NullTranslations:
+    """Our catalog for a language, then SQLAdmin's for the strings of its own templates."""
+    if language not in LANGUAGES or language == DEFAULT_LANGUAGE:
+        return NullTranslations()
+    ours = Translations.load(LOCALE_DIR, [language], DOMAIN)
+    ours.add_fallback(Translations.load(SQLADMIN_LOCALE_DIR, [language], "admin"))
+    return ours
+
+
+def set_language(language: str) -> None:
+    """Make `language` the one of the current request (anything unknown: English)."""
+    _language.set(language if language in LANGUAGES else DEFAULT_LANGUAGE)
+
+
+def current_language() -> str:
+    return _language.get()
+
+
+def gettext(message: str) -> str:
+    return translations(_language.get()).gettext(message)
+
+
+def ngettext(singular: str, plural: str, n: int) -> str:
+    return translations(_language.get()).ngettext(singular, plural, n)
+
+
+def lazy_gettext(message: str) -> Any:
+    """A message translated each time it is shown (a label made at start-up)."""
+    return LazyProxy(gettext, message, enable_cache=False)
+
+
+def N_(message: str) -> str:  # noqa: N802 - the gettext convention for "extract, translate later"
+    """Mark a message for extraction; the admin translates it when it shows it."""
+    return message
+
+
+def translate(message: str, **params: Any) -> str:
+    """A marked message in the request's language, `{name}` placeholders filled afterwards."""
+    text = gettext(message)
+    return text.format(**params) if params else text
+
+
+def negotiate(accept_language: str | None) -> str | None:
+    """The best of our languages for an `Accept-Language` header (quality values honoured,
+    "de-AT" is German), or None when it names none of them."""
+    if not accept_language:
+        return None
+    ranked: list[tuple[float, int, str]] = []
+    for position, part in enumerate(accept_language[:1000].split(",")):
+        tag, _, params = part.strip().partition(";")
+        quality = 1.0
+        for param in params.split(";"):
+            name, _, value = param.strip().partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        primary = tag.strip().split("-")[0].split("_")[0].lower()
+        if quality > 0 and primary in LANGUAGES:
+            ranked.append((-quality, position, primary))
+    return min(ranked)[2] if ranked else None
+
+
+@lru_cache(maxsize=None)
+def _locale(language: str) -> Locale:
+    return Locale.parse(language if language in LANGUAGES else DEFAULT_LANGUAGE)
+
+
+@lru_cache(maxsize=None)
+def _timestamp_pattern(language: str) -> DateTimePattern:
+    if language == DEFAULT_LANGUAGE:
+        return parse_pattern(ENGLISH_TIMESTAMP)
+    return parse_pattern(_locale(language).datetime_skeletons["yMdHm"].pattern)
+
+
+def format_timestamp(value: datetime) -> str:
+    """A local time (already in the viewer's zone) in the request language's short form."""
+    language = _language.get()
+    return _timestamp_pattern(language).apply(value, _locale(language))
+
+
+def format_number(number: int | float) -> str:
+    """A count or total in the request language's digits ("260,000", "260.000", "260 000")."""
+    return format_decimal(number, locale=_locale(_language.get()))
