@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from contextvars import ContextVar
 from datetime import datetime
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -26,13 +26,13 @@ DOMAIN = "messages"
 SQLADMIN_LOCALE_DIR = Path(sqladmin.__file__).parent / "translations"
 DEFAULT_LANGUAGE = "en"
 # The one timestamp format of English pages (the team's "2026-12-01 19:25"); the others take
-# their language's short date with hours and minutes (Babel's CLDR skeleton yMdHm).
+# their language's numeric date (CLDR skeleton yMd) and 24-hour minutes, joined the language's way.
 ENGLISH_TIMESTAMP = "yyyy-MM-dd HH:mm"
 
 _language: ContextVar[str] = ContextVar("admin_language", default=DEFAULT_LANGUAGE)
 
 
-@lru_cache(maxsize=None)
+@cache
 def translations(language: str) -> NullTranslations:
     """Our catalog for a language, then SQLAdmin's for the strings of its own templates."""
     if language not in LANGUAGES or language == DEFAULT_LANGUAGE:
@@ -97,16 +97,19 @@ def negotiate(accept_language: str | None) -> str | None:
     return min(ranked)[2] if ranked else None
 
 
-@lru_cache(maxsize=None)
+@cache
 def _locale(language: str) -> Locale:
     return Locale.parse(language if language in LANGUAGES else DEFAULT_LANGUAGE)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _timestamp_pattern(language: str) -> DateTimePattern:
     if language == DEFAULT_LANGUAGE:
         return parse_pattern(ENGLISH_TIMESTAMP)
-    return parse_pattern(_locale(language).datetime_skeletons["yMdHm"].pattern)
+    locale = _locale(language)
+    date_part = locale.datetime_skeletons["yMd"].pattern
+    combined = str(locale.datetime_formats["short"]).replace("{1}", date_part).replace("{0}", "HH:mm")
+    return parse_pattern(combined)
 
 
 def format_timestamp(value: datetime) -> str:

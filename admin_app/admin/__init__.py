@@ -9,9 +9,9 @@ from fastapi import FastAPI
 from sqladmin import Admin
 from sqladmin.authentication import login_required
 from sqlalchemy import Engine
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.middleware import Middleware
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 

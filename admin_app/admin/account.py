@@ -17,6 +17,8 @@ from admin_app.admin.compat import admin_of
 from admin_app.admin.language import choose_language
 from admin_app.admin.messages import StaffError, staff_errors
 from admin_app.admin.mfa_account import AccountSecondFactors, account_context
+from admin_app.i18n import gettext as _
+from admin_app.i18n import set_language
 from admin_app.services import users as user_service
 from admin_app.services.actor import Actor
 from admin_app.services.unit import unit_of_work
@@ -26,8 +28,6 @@ from auth import tokens as token_store
 from auth.principal import Principal
 from models import ApiTokenCreate, UserUpdate
 from models.common import parse_db_id
-from admin_app.i18n import set_language
-from admin_app.i18n import gettext as _
 from models.user import LANGUAGES, THEMES
 
 WRONG_PASSWORD = "Current password: not correct."

@@ -16,8 +16,9 @@ from sqlalchemy.sql.expression import Select
 from starlette.datastructures import URL
 from starlette.requests import Request
 
+from admin_app.admin.display import count_text
 from admin_app.resources.spec import Boolean, Choice, DateRange, Lookup, Range, Resource
-from admin_app.services.facets import choice_key, count_text
+from admin_app.services.facets import choice_key
 from admin_app.services.filtering import PRESET
 
 Chip = tuple[str, URL]  # an active filter: what it says, the list's URL without it
