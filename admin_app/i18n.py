@@ -17,7 +17,8 @@ import sqladmin
 from babel import Locale
 from babel.dates import DateTimePattern, parse_pattern
 from babel.numbers import format_decimal
-from babel.support import LazyProxy, NullTranslations, Translations
+from babel.support import NullTranslations, Translations
+from markupsafe import Markup, escape
 
 from models.user import LANGUAGES
 
@@ -59,14 +60,35 @@ def ngettext(singular: str, plural: str, n: int) -> str:
     return translations(_language.get()).ngettext(singular, plural, n)
 
 
+class LazyText(str):
+    """A message that is its English text to code (joins, comparisons, dict keys: SQLAdmin's
+    start-up maps) and is translated each time it is shown: `str()`, formatting, templates."""
+
+    __slots__ = ()
+
+    def __str__(self) -> str:
+        return gettext(str.__str__(self))
+
+    def __format__(self, spec: str) -> str:
+        return format(str(self), spec)
+
+    def __html__(self) -> Markup:
+        return escape(str(self))
+
+
 def lazy_gettext(message: str) -> Any:
     """A message translated each time it is shown (a label made at start-up)."""
-    return LazyProxy(gettext, message, enable_cache=False)
+    return LazyText(message)
 
 
 def N_(message: str) -> str:  # noqa: N802 - the gettext convention for "extract, translate later"
     """Mark a message for extraction; the admin translates it when it shows it."""
     return message
+
+
+def lowered(word: str) -> str:
+    """A noun inside a sentence ("3 tasks"): lower case, but German keeps its capitals."""
+    return str(word) if _language.get() == "de" else str(word).lower()
 
 
 def translate(message: str, **params: Any) -> str:

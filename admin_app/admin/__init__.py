@@ -36,7 +36,7 @@ from admin_app.admin.sidebar import active_filters, clear_all_url
 from admin_app.admin.views import ResourceView, view_for
 from admin_app.db import build_session_factory
 from admin_app.errors import ServiceError
-from admin_app.i18n import current_language, format_number, gettext, ngettext
+from admin_app.i18n import current_language, format_number, gettext, lowered, ngettext
 from admin_app.resources import Registry
 from auth.admin_backend import AdminAuthentication, RoleAuthorization
 from auth.authenticator import Authenticator
@@ -80,6 +80,7 @@ def build_admin(app: FastAPI, engine: Engine, authenticator: Authenticator, regi
     # Our catalogs (then SQLAdmin's) in the request's language, for our templates and SQLAdmin's.
     admin.templates.env.install_gettext_callables(gettext, ngettext, newstyle=True)
     admin.templates.env.globals.update(current_language=current_language, number=format_number)
+    admin.templates.env.filters["lowered"] = lowered  # a noun inside a sentence (German keeps capitals)
     authentication.templates = admin.templates
     for name in SHARED_STATE:
         setattr(admin.admin.state, name, getattr(app.state, name, None))

@@ -22,6 +22,7 @@ from admin_app.admin.export import export_response
 from admin_app.admin.export_format import ExportColumn
 from admin_app.admin.principal import admin_actor
 from admin_app.admin.sidebar import date_range
+from admin_app.i18n import gettext as _
 from admin_app.services.unit import unit_of_work
 from models import AuditEntry
 
@@ -148,7 +149,7 @@ class AuditEntryAdmin(RoutedRowUrls, ModelView, model=AuditEntry):
                 try:
                     day = date.fromisoformat(raw)
                 except ValueError:
-                    raise HTTPException(status.HTTP_400_BAD_REQUEST, f"{param}: expected a date like 2026-11-25") from None
+                    raise HTTPException(status.HTTP_400_BAD_REQUEST, _("{name}: expected a date like 2026-11-25").format(name=param)) from None
                 query = query.where(compare(day))
         return query
 

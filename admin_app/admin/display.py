@@ -116,7 +116,7 @@ def _related(relation: Relation, target: Resource | None, allowed: Allowed) -> A
 def _labelled(labels: dict[Any, str], badges: dict[Any, str]) -> Any:
     def format_choice(row: Any, attr: str) -> Any:
         value = jsonable(getattr(row, attr))
-        label = labels.get(value, value)
+        label = gettext(labels[value]) if value in labels else value
         if value in badges:
             return Markup('<span class="badge {} choice-badge" data-value="{}">{}</span>').format(
                 BADGE_CLASSES.get(badges[value], "bg-secondary-lt"), value, label,
