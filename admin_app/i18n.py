@@ -8,7 +8,7 @@ A message made where no request language is known (a service, a declaration) is 
 from __future__ import annotations
 
 from contextvars import ContextVar
-from datetime import datetime
+from datetime import date, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -138,6 +138,19 @@ def format_timestamp(value: datetime) -> str:
     """A local time (already in the viewer's zone) in the request language's short form."""
     language = _language.get()
     return _timestamp_pattern(language).apply(value, _locale(language))
+
+
+@cache
+def _date_pattern(language: str) -> DateTimePattern:
+    if language == DEFAULT_LANGUAGE:
+        return parse_pattern("yyyy-MM-dd")
+    return parse_pattern(_locale(language).datetime_skeletons["yMd"].pattern)
+
+
+def format_date(value: date) -> str:
+    """A date in the request language's numeric form ("2026-11-30", "30.11.2026")."""
+    language = _language.get()
+    return _date_pattern(language).apply(value, _locale(language))
 
 
 def format_number(number: int | float) -> str:

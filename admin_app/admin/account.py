@@ -17,7 +17,7 @@ from admin_app.admin.compat import admin_of
 from admin_app.admin.language import choose_language
 from admin_app.admin.messages import StaffError, staff_errors
 from admin_app.admin.mfa_account import AccountSecondFactors, account_context
-from admin_app.i18n import N_, set_language
+from admin_app.i18n import N_, lazy_gettext, set_language
 from admin_app.i18n import gettext as _
 from admin_app.services import users as user_service
 from admin_app.services.actor import Actor
@@ -36,7 +36,7 @@ TIME_ZONES = ["UTC", *sorted(z for z in available_timezones() if "/" in z and no
 
 
 class AccountView(BaseView):
-    name = "My account"
+    name = lazy_gettext("My account")
     icon = "fa-solid fa-user-gear"
 
     @expose("/account", methods=["GET", "POST"], identity="account")

@@ -19,7 +19,7 @@ from starlette.responses import RedirectResponse, Response
 
 from admin_app.admin.audit_view import _changes
 from admin_app.admin.messages import StaffError, staff_errors
-from admin_app.i18n import format_number, ngettext
+from admin_app.i18n import format_number, lazy_gettext, ngettext
 from admin_app.i18n import gettext as _
 from admin_app.services import revert
 from admin_app.services.actor import Actor
@@ -55,7 +55,7 @@ def _cursor(request: Request, name: str) -> int | None:
 
 
 class ChangeSetsView(BaseView):
-    name = "Change sets"
+    name = lazy_gettext("Change sets")
     icon = "fa-solid fa-rotate-left"
     identity = "changes"
 

@@ -20,7 +20,7 @@ from sqladmin.formatters import BASE_FORMATTERS
 from sqlalchemy import DateTime
 from starlette.requests import Request
 
-from admin_app.i18n import format_number, format_timestamp, gettext
+from admin_app.i18n import format_date, format_number, format_timestamp, gettext
 from admin_app.resources.spec import Relation, Resource
 from admin_app.services.listing import ApproximateCount
 from models.common import jsonable
@@ -96,7 +96,7 @@ def timestamp_formatters(*names: str) -> dict[str, Any]:
 
 def type_formatters() -> dict[type, Any]:
     """SQLAdmin's formatters by value type, with ours for dates and times."""
-    return {**BASE_FORMATTERS, datetime: timestamp, date: lambda value: value.isoformat()}
+    return {**BASE_FORMATTERS, datetime: timestamp, date: lambda value: format_date(value)}
 
 
 def _related(relation: Relation, target: Resource | None, allowed: Allowed) -> Any:

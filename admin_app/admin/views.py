@@ -99,16 +99,20 @@ class ResourceView(RoutedRowUrls, BulkActions, ResourceForms, DetailsPage):
     def list_buttons(self, request: Request) -> list[tuple[str, str]]:
         """Extra (label, url) buttons on the list page."""
         query = self.list_state(request)
-        buttons = [("Columns", str(request.url_for(f"admin:view-{self.identity}-choose_columns")) + (f"?{query}" if query else ""))]
+        buttons = [(_("Columns"), str(request.url_for(f"admin:view-{self.identity}-choose_columns")) + (f"?{query}" if query else ""))]
         if saved_views.may_keep(request.app.state.authenticator.principal(request), self.resource):
             url = str(request.url_for(f"admin:view-{self.identity}-new_saved_view"))
-            buttons.append(("Save view", url + (f"?{query}" if query else "")))
+            buttons.append((_("Save view"), url + (f"?{query}" if query else "")))
         if self.resource.list_editable and self.has_permission(request, "edit"):
             url = str(request.url_for(f"admin:view-{self.identity}-list_edit"))
-            buttons.append(("Edit in list", url + (f"?{query}" if query else "")))
+            buttons.append((_("Edit in list"), url + (f"?{query}" if query else "")))
         if self.resource.import_columns and self.has_permission(request, "import"):
-            buttons.append(("Import", str(request.url_for(f"admin:view-{self.identity}-import_csv"))))
+            buttons.append((_("Import"), str(request.url_for(f"admin:view-{self.identity}-import_csv"))))
         return buttons
+
+    def search_placeholder(self) -> str:
+        """SQLAdmin's, with the labels in the request's language (it joins them as they are)."""
+        return ", ".join(str(self._column_labels.get(field, field)) for field in self._search_fields)
 
     # --- the list: one query for the rows, one bounded count ------------------------------
     def shown_columns(self, request: Request) -> list[str]:
