@@ -130,7 +130,8 @@ def log_expected_errors_at_info(*expected: type[BaseException]) -> None:
 
 def follow_language(language: str, catalog: Any) -> None:
     """SQLAdmin's Python-side gettext (its save buttons' labels, `_save_button_clicked`) in the
-    request's language: its context variables, set as its `LocaleMiddleware` would."""
+    request's language: its context variables, set as its `LocaleMiddleware` would (whose
+    locale list has no fr/es). Covered by tests/admin/test_language_messages.py."""
     import sqladmin.i18n as sqladmin_i18n
 
     sqladmin_i18n._current_locale.set(language)
