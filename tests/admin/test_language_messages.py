@@ -69,3 +69,11 @@ def test_english_messages_are_unchanged(editor, db) -> None:  # noqa: ANN001
     done = editor.post(f"/admin/task/action/mark-done?pks={task.id}",
                        data={"pks": str(task.id), "scope": "selected"}, headers=ORIGIN)
     assert "1 task marked done" in html.unescape(editor.get(done.headers["location"]).text)
+
+
+def test_a_refused_page_says_why_in_german(viewer) -> None:  # noqa: ANN001
+    german(viewer)
+    refused = viewer.get("/admin/user/list")
+    assert refused.status_code == 403
+    text = html.unescape(refused.text)
+    assert "Nicht erlaubt" in text and "Ihre Rolle, viewer, gibt keinen Zugriff auf Benutzer." in text
