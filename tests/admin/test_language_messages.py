@@ -8,7 +8,7 @@ import html
 from sqlalchemy import select
 
 from models import AuditEntry, Task, TaskStatus
-from tests.admin.conftest import ORIGIN
+from tests.admin.conftest import ORIGIN, import_csv
 
 
 def german(client) -> None:  # noqa: ANN001
@@ -77,3 +77,10 @@ def test_a_refused_page_says_why_in_german(viewer) -> None:  # noqa: ANN001
     assert refused.status_code == 403
     text = html.unescape(refused.text)
     assert "Nicht erlaubt" in text and "Ihre Rolle, viewer, gibt keinen Zugriff auf Benutzer." in text
+
+
+def test_import_problems_in_german(editor) -> None:  # noqa: ANN001
+    german(editor)
+    response = import_csv(editor, "/admin/task/import-csv", "description\nno title column\n")
+    assert response.status_code == 400
+    assert "Die Spalte title fehlt." in html.unescape(response.text)
