@@ -1,6 +1,7 @@
 """A Babel extraction method for the words the declarations hold (babel.cfg): each table's
 labels, choice labels, presets, action titles and results, built as the app builds them
-(`set_each_choice` makes "Mark as done" at start-up), plus My account's theme names.
+(`set_each_choice` makes "Mark as done" at start-up), plus My account's theme names and the
+login's fixed answers (`auth.outcomes`, shared with the API: the login pages translate them).
 
 The admin translates them where it shows them (`admin_app.i18n.gettext`); the API and the
 CLI keep them as declared.
@@ -26,7 +27,16 @@ def _words(part: Any) -> Iterator[str]:
 def declared_words() -> list[str]:
     """Every word of the default declarations, in declaration order, once each."""
     from admin_app.resources import default_resources
+    from auth.outcomes import (
+        BUSY_MESSAGE,
+        INACTIVE_ACCOUNT,
+        INVALID_CODE,
+        INVALID_CREDENTIALS,
+        PENDING_EXPIRED,
+    )
     from models.user import THEMES
+
+    LOGIN_ANSWERS = (INVALID_CREDENTIALS, INACTIVE_ACCOUNT, INVALID_CODE, PENDING_EXPIRED, BUSY_MESSAGE)
 
     found: dict[str, None] = {}
     for resource in default_resources():
@@ -34,6 +44,7 @@ def declared_words() -> list[str]:
         for part in parts:
             found.update(dict.fromkeys(_words(part)))
     found.update(dict.fromkeys(THEMES.values()))
+    found.update(dict.fromkeys(LOGIN_ANSWERS))
     return list(found)
 
 

@@ -79,7 +79,9 @@ def build_admin(app: FastAPI, engine: Engine, authenticator: Authenticator, regi
     )
     # Our catalogs (then SQLAdmin's) in the request's language, for our templates and SQLAdmin's.
     admin.templates.env.install_gettext_callables(gettext, ngettext, newstyle=True)
-    admin.templates.env.globals.update(current_language=current_language, number=format_number)
+    # say(text): a message held in a variable (a label, a login answer), translated as plain
+    # text and escaped like any value (`_()` would mark it safe HTML).
+    admin.templates.env.globals.update(current_language=current_language, number=format_number, say=gettext)
     admin.templates.env.filters["lowered"] = lowered  # a noun inside a sentence (German keeps capitals)
     authentication.templates = admin.templates
     for name in SHARED_STATE:

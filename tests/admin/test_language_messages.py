@@ -84,3 +84,14 @@ def test_import_problems_in_german(editor) -> None:  # noqa: ANN001
     response = import_csv(editor, "/admin/task/import-csv", "description\nno title column\n")
     assert response.status_code == 400
     assert "Die Spalte title fehlt." in html.unescape(response.text)
+
+
+def test_a_wrong_password_is_refused_in_spanish_and_escaped(app) -> None:  # noqa: ANN001
+    from fastapi.testclient import TestClient
+
+    with TestClient(app, base_url="http://testserver") as anonymous:
+        page = anonymous.post("/admin/login", headers={**ORIGIN, "Accept-Language": "es"},
+                              data={"username": "<b>x</b>@example.com", "password": "wrong password here"})
+        assert page.status_code == 400
+        assert "Correo electrónico o contraseña no válidos." in html.unescape(page.text)
+        assert "<b>x</b>" not in page.text
