@@ -20,11 +20,13 @@ from admin_app.admin.audit_view import AuditEntryAdmin
 from admin_app.admin.changes import ChangeSetsView, undo_offer
 from admin_app.admin.compat import (
     accept_post_on_actions,
+    cache_template_urls,
     log_expected_errors_at_info,
     order_actions,
     prepend_routes,
     use_error_handler,
 )
+from admin_app.admin.compat.list_rows import list_rows
 from admin_app.admin.compat.routes import guard_routes
 from admin_app.admin.dashboard import dashboard
 from admin_app.admin.display import count_text, show_time, theme_of
@@ -75,7 +77,7 @@ def build_admin(app: FastAPI, engine: Engine, authenticator: Authenticator, regi
     admin.registry = registry
     admin.templates.env.globals.update(
         filter_chips=active_filters, clear_filters_url=clear_all_url, count_text=count_text,
-        show_time=show_time, saved_views_menu=menu_views,
+        show_time=show_time, saved_views_menu=menu_views, list_rows=list_rows,
     )
     # Our catalogs (then SQLAdmin's) in the request's language, for our templates and SQLAdmin's.
     admin.templates.env.install_gettext_callables(gettext, ngettext, newstyle=True)
@@ -93,6 +95,7 @@ def build_admin(app: FastAPI, engine: Engine, authenticator: Authenticator, regi
     admin.add_view(AccountView)
     admin.templates.env.globals["undo_offer"] = undo_offer
     admin.templates.env.globals["theme_of"] = theme_of
+    cache_template_urls(admin.templates.env, reload_templates=not app.state.settings.is_production)
     for view in admin.views:
         if isinstance(view, ResourceView):
             order_actions(view, [a.slug for a in view.resource.actions])

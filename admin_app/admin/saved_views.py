@@ -194,39 +194,47 @@ async def manage_view_page(model_view: Any, request: Request) -> Response:
 
 # --- the menu: each list's views with their counts ----------------------------------------------
 
-async def menu_views(request: Request) -> dict[str, list[dict[str, Any]]]:
-    """identity -> the views listed under that menu entry (name, url, count, shared, active);
-    read once per page."""
+def read_menu_views(db: Any, request: Request) -> dict[str, list[dict[str, Any]]]:
+    """identity -> the views listed under that menu entry (name, url, count, shared, active),
+    read in the caller's session (the list page's own, so a list costs no extra session), and
+    kept for the page's menu. Last in a session: the counts set their own timeouts."""
     cached = getattr(request.state, "menu_views", None)
     if cached is not None:
         return cached
     principal = request.app.state.authenticator.principal(request)
-    registry, factory = request.app.state.resources, request.app.state.session_factory
+    registry = request.app.state.resources
     if principal is None or registry is None:
         request.state.menu_views = {}
         return {}
     open_id = parse_db_id(request.query_params.get(VIEW_PARAM))
+    out: dict[str, list[Any]] = {}
+    listed = []
+    for v in saved_views.visible(db, principal, registry):
+        rows = out.setdefault(v.resource, [])
+        if len(rows) < saved_views.MAX_LISTED:
+            rows.append(v)
+            listed.append(v)
+    found = saved_views.counts(db, registry, listed, budget_ms=request.app.state.settings.view_count_budget_ms) if listed else {}
+    request.state.menu_views = {
+        identity: [{
+            "id": v.id, "name": v.name, "url": open_url(request, v), "shared": v.shared,
+            "count": saved_views.count_label(found.get(v.id)),
+            "active": v.id == open_id and request.path_params.get("identity") == v.resource,
+        } for v in rows]
+        for identity, rows in out.items()
+    }
+    return request.state.menu_views
+
+
+async def menu_views(request: Request) -> dict[str, list[dict[str, Any]]]:
+    """The menu's views (read_menu_views) for a page that has not read them: in a session of
+    its own, once per page."""
+    cached = getattr(request.state, "menu_views", None)
+    if cached is not None:
+        return cached
 
     def read() -> dict[str, list[dict[str, Any]]]:
-        out: dict[str, list[dict[str, Any]]] = {}
-        with factory() as db:
-            views = saved_views.visible(db, principal, registry)
-            listed = []
-            for v in views:
-                rows = out.setdefault(v.resource, [])
-                if len(rows) < saved_views.MAX_LISTED:
-                    rows.append(v)
-                    listed.append(v)
-            found = saved_views.counts(db, registry, listed,
-                                       budget_ms=request.app.state.settings.view_count_budget_ms)
-            return {
-                identity: [{
-                    "id": v.id, "name": v.name, "url": open_url(request, v), "shared": v.shared,
-                    "count": saved_views.count_label(found.get(v.id)),
-                    "active": v.id == open_id and request.path_params.get("identity") == v.resource,
-                } for v in rows]
-                for identity, rows in out.items()
-            }  # the session's end rolls back the counts' timeouts
+        with request.app.state.session_factory() as db:
+            return read_menu_views(db, request)  # the session's end rolls back the counts' timeouts
 
-    request.state.menu_views = await anyio.to_thread.run_sync(read)
-    return request.state.menu_views
+    return await anyio.to_thread.run_sync(read)

@@ -36,7 +36,14 @@ from admin_app.admin.importer import import_page
 from admin_app.admin.list_edit import list_edit_page
 from admin_app.admin.messages import staff_errors
 from admin_app.admin.principal import admin_actor, role_allows_request
-from admin_app.admin.saved_views import VIEW_PARAM, manage_view_page, may_manage, new_view_page, open_view
+from admin_app.admin.saved_views import (
+    VIEW_PARAM,
+    manage_view_page,
+    may_manage,
+    new_view_page,
+    open_view,
+    read_menu_views,
+)
 from admin_app.admin.sidebar import sidebar
 from admin_app.errors import InvalidInput
 from admin_app.i18n import gettext as _
@@ -141,18 +148,21 @@ class ResourceView(RoutedRowUrls, BulkActions, ResourceForms, DetailsPage):
         chosen = saved_views.columns_of(self.resource, view) if view is not None else []
         return chosen or columns.shown(db, user_id, self.resource)
 
-    def _list_page(
-        self, spec: FilterBase, ordering: Any, page: int, size: int, user_id: int | None,
-        facet_budget: int | None, view: Any = None,
-    ) -> tuple:
+    def _list_page(self, request: Request, spec: FilterBase, ordering: Any, page: int, size: int) -> tuple:
+        """The page's rows, count, shown columns, facet counts, and the menu's saved views: one
+        worker thread, one session."""
+        principal = request.app.state.authenticator.principal(request)
+        facet_budget = request.app.state.settings.facet_time_budget_ms if self.facets_shown(request) else None
+        view = open_view(request, self)
         with self.session_maker() as db:
-            shown = self._columns(db, user_id, view)
+            shown = self._columns(db, principal.user_id if principal else None, view)
             relations = [n for n in shown if isinstance(self.resource.field(n), Relation)]
             count = self.listing.bounded_count(db, spec)
             page = min(max(page, 1), Pagination.max_page(count, size))
-            statement = self.listing.ordered(spec, ordering, relations).limit(size).offset((page - 1) * size)
+            statement = self.listing.offset_page(spec, ordering, relations, limit=size, offset=(page - 1) * size)
             rows = list(db.execute(statement).scalars().unique())
             counts = None if facet_budget is None else facets_of(self.resource).counts(db, spec, budget_ms=facet_budget)
+            read_menu_views(db, request)  # last: its counts set their own timeouts
         return count, rows, page, shown, counts
 
     async def list(self, request: Request) -> Pagination:
@@ -163,11 +173,8 @@ class ResourceView(RoutedRowUrls, BulkActions, ResourceForms, DetailsPage):
             raise HTTPException(status.HTTP_400_BAD_REQUEST, _("Invalid page or pageSize parameter"))
         size = min(size, max(self.page_size_options))
         spec, ordering = self.admin_filter(request), self.admin_ordering(request)
-        principal = request.app.state.authenticator.principal(request)
-        budget = request.app.state.settings.facet_time_budget_ms if self.facets_shown(request) else None
-        view = await anyio.to_thread.run_sync(open_view, request, self)
         count, rows, page, request.state.list_columns, request.state.facets = await anyio.to_thread.run_sync(
-            self._list_page, spec, ordering, page, size, principal.user_id if principal else None, budget, view)
+            self._list_page, request, spec, ordering, page, size)
         return Pagination(rows=rows, page=page, page_size=size, count=count)
 
     async def count(self, request: Request, stmt: Select | None = None) -> int:

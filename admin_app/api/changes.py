@@ -39,7 +39,7 @@ class RevertConflict(BaseModel):
     entity: str
     id: int
     reason: str = Field(description="Previewed: changed since, deleted since, exists again or value taken; "
-                        "after a revert: changed or deleted since")
+                        "after a revert: changed since, deleted since, or changed or deleted since")
     fields: list[str]
 
 

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from models import AuditEntry
 
 ENTRY = AuditEntry.__table__
+LISTED = 100  # conflicts listed per kind and table; their counts are exact
 OLD, NEW = 0, 1
 
 
@@ -95,3 +96,22 @@ def still_written(db: Session, table: Any, fields: list[str], index: int = NEW) 
 def entry_of(db: Session, table: Any, change_set: int, entity: str, action: str) -> Any:
     """A correlated EXISTS: the row has an entry of `action` in the change set."""
     return select(ENTRY.c.id).where(*entries(change_set, entity, action), entity_id(db) == table.c.id).exists()
+
+
+# --- queries over a change set's entries and the rows they name ---------------------------------
+
+def joined(db: Any, table: Any) -> Any:
+    return ENTRY.join(table, table.c.id == entity_id(db))
+
+
+def row_exists(db: Any, table: Any) -> Any:
+    return select(table.c.id).where(table.c.id == entity_id(db)).exists()
+
+
+def count_where(db: Any, source: Any, *where: Any) -> int:
+    return db.execute(select(func.count()).select_from(source).where(*where)).scalar_one()
+
+
+def first_listed(db: Any, query: Any) -> list[Any]:
+    """The first LISTED rows of a query over entries, in entry order."""
+    return db.execute(query.order_by(ENTRY.c.id).limit(LISTED)).all()

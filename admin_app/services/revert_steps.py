@@ -13,7 +13,6 @@ from sqlalchemy import (
     and_,
     case,
     false,
-    func,
     insert,
     literal,
     literal_column,
@@ -32,36 +31,23 @@ from admin_app.services.revert_sql import (
     ENTRY,
     NEW,
     OLD,
+    count_where,
     entity_id,
     entries,
     fields_written,
+    first_listed,
     has_field,
     is_postgres,
+    joined,
     names_key,
+    row_exists,
     still_written,
     value,
 )
 from admin_app.services.unit import WriteContext
 
-LISTED = 100  # conflicts listed per kind and table; their counts are exact
 UNUSABLE_SECRET = "!"  # a re-created account's password hash: matches nothing; set a new one
 MANY_VALUES = 20  # a rule is asked per restored value up to this many, then once for all
-
-
-def _joined(db: Any, table: Any) -> Any:
-    return ENTRY.join(table, table.c.id == entity_id(db))
-
-
-def _exists(db: Any, table: Any) -> Any:
-    return select(table.c.id).where(table.c.id == entity_id(db)).exists()
-
-
-def _count(db: Any, source: Any, *where: Any) -> int:
-    return db.execute(select(func.count()).select_from(source).where(*where)).scalar_one()
-
-
-def _listed(db: Any, query: Any) -> list[Any]:
-    return db.execute(query.order_by(ENTRY.c.id).limit(LISTED)).all()
 
 
 def _conflicts(rows: list[Any], entity: str, reason: str, fields: list[str] | None = None) -> list[dict[str, Any]]:
@@ -86,42 +72,53 @@ class Step:
     def written(self, table: Any | None = None) -> Any:
         return still_written(self.db, self.table if table is None else table, self.fields)
 
+    def differing(self) -> list[Any]:
+        """Per field, a flag: the row no longer holds what the change set wrote there."""
+        db, table = self.db, self.table
+        return [(has_field(db, f) & table.c[f].is_distinct_from(value(db, table.c[f], f, NEW))).label(f)
+                for f in self.fields]
+
     def preview_changed(self, out: Any) -> int:
         """Rows still as written (the count), and those changed or deleted since (listed)."""
         db, table, ok = self.db, self.table, self.written()
-        restorable = _count(db, _joined(db, table), *self.chosen, ok)
-        differing = [
-            (has_field(db, f) & table.c[f].is_distinct_from(value(db, table.c[f], f, NEW))).label(f)
-            for f in self.fields
-        ]
-        changed = select(ENTRY.c.entity_id, *differing).select_from(_joined(db, table)).where(*self.chosen, ~ok)
-        out.add(_conflicts(_listed(db, changed), self.resource.name, "changed since"),
-                _count(db, _joined(db, table), *self.chosen, ~ok))
-        gone = [*self.chosen, ~_exists(db, table)]
-        out.add(_conflicts(_listed(db, select(ENTRY.c.entity_id).where(*gone)), self.resource.name, "deleted since", []),
-                _count(db, ENTRY, *gone))
+        restorable = count_where(db, joined(db, table), *self.chosen, ok)
+        changed = select(ENTRY.c.entity_id, *self.differing()).select_from(joined(db, table)).where(*self.chosen, ~ok)
+        out.add(_conflicts(first_listed(db, changed), self.resource.name, "changed since"),
+                count_where(db, joined(db, table), *self.chosen, ~ok))
+        gone = [*self.chosen, ~row_exists(db, table)]
+        out.add(_conflicts(first_listed(db, select(ENTRY.c.entity_id).where(*gone)), self.resource.name, "deleted since", []),
+                count_where(db, ENTRY, *gone))
         return restorable
 
     def left_out(self, out: Any, revert: int, done: int) -> None:
-        """After the revert: this step's rows it did not restore (no entry of its own names them).
-        When it restored as many rows as the step has entries, none was left out (one count by
-        the index, instead of matching 100,000 entries against the revert's own)."""
-        if done == _count(self.db, ENTRY, *entries(self.change_set, self.resource.name, self.action)):
+        """After the revert: the rows it left out (no entry of its own names them): deleted, or
+        changed since, with the fields. None when it restored as many rows as the step has
+        entries (one count, not 100,000 entries matched to the revert's)."""
+        db, table, name = self.db, self.table, self.resource.name
+        if done == count_where(db, ENTRY, *entries(self.change_set, name, self.action)):
             return
         mine = ENTRY.alias("mine")  # uncorrelated: one hashed set, not a lookup per entry
         answered = ENTRY.c.entity_id.in_(select(mine.c.entity_id).where(
-            mine.c.change_set_id == revert, mine.c.entity == self.resource.name, mine.c.entity_id.is_not(None)
+            mine.c.change_set_id == revert, mine.c.entity == name, mine.c.entity_id.is_not(None)
         ))
         where = [*self.chosen, ~answered]
-        out.add(_conflicts(_listed(self.db, select(ENTRY.c.entity_id).where(*where)), self.resource.name,
-                           "changed or deleted since", []), _count(self.db, ENTRY, *where))
+        if self.action == "delete":  # re-creations left out: the id or a unique value is taken
+            out.add(_conflicts(first_listed(db, select(ENTRY.c.entity_id).where(*where)), name, "changed or deleted since", []),
+                    count_where(db, ENTRY, *where))
+            return
+        rows = first_listed(db, select(ENTRY.c.entity_id, *self.differing()).select_from(joined(db, table)).where(*where))
+        out.add([{**c, "reason": "changed since" if c["fields"] else "changed or deleted since"}  # a gone reference
+                 for c in _conflicts(rows, name, "")], count_where(db, joined(db, table), *where))
+        gone = [*where, ~row_exists(db, table)]
+        out.add(_conflicts(first_listed(db, select(ENTRY.c.entity_id).where(*gone)), name, "deleted since", []),
+                count_where(db, ENTRY, *gone))
 
     def not_revertible(self, out: Any) -> None:
         """Secrets changed by this change set (a password): never put back."""
         for column, shown in SECRETS.items():
             if not shown or column not in self.table.c:
                 continue
-            rows = _listed(self.db, select(ENTRY.c.entity_id).where(
+            rows = first_listed(self.db, select(ENTRY.c.entity_id).where(
                 *entries(self.change_set, self.resource.name, self.action), names_key(self.db, shown),
             ))
             out.not_revertible += [{"entity": self.resource.name, "id": int(r.entity_id), "fields": [shown]} for r in rows]
@@ -255,7 +252,7 @@ class Step:
         """No row has the id or a unique value of the deleted one now."""
         db, table = self.db, self.table
         other = table.alias("present")
-        free = [~_exists(db, other)]
+        free = [~row_exists(db, other)]
         for column in unique_columns(self.resource):
             free.append(~select(other.c.id).where(other.c[column] == value(db, table.c[column], column, OLD)).exists())
         return free
@@ -264,21 +261,21 @@ class Step:
         db, table, name = self.db, self.table, self.resource.name
         free = self._free()
         other = table.alias("present")
-        back = _listed(db, select(ENTRY.c.entity_id).where(*self.chosen, _exists(db, other)))
-        out.add(_conflicts(back, name, "exists again", []), _count(db, ENTRY, *self.chosen, _exists(db, other)))
+        back = first_listed(db, select(ENTRY.c.entity_id).where(*self.chosen, row_exists(db, other)))
+        out.add(_conflicts(back, name, "exists again", []), count_where(db, ENTRY, *self.chosen, row_exists(db, other)))
         for column in unique_columns(self.resource):
             taken = select(other.c.id).where(other.c[column] == value(db, table.c[column], column, OLD)).exists()
-            where = [*self.chosen, ~_exists(db, other), taken]
-            out.add(_conflicts(_listed(db, select(ENTRY.c.entity_id).where(*where)), name, "value taken", [column]),
-                    _count(db, ENTRY, *where))
+            where = [*self.chosen, ~row_exists(db, other), taken]
+            out.add(_conflicts(first_listed(db, select(ENTRY.c.entity_id).where(*where)), name, "value taken", [column]),
+                    count_where(db, ENTRY, *where))
         for relation in self.resource.relations:
             target, old = relation.target.__table__, value(db, table.c[relation.key], relation.key, OLD)
             lost = [*self.chosen, *free, old.is_not(None), ~select(target.c.id).where(target.c.id == old).exists()]
             out.references_cleared += [
                 {"entity": name, "id": int(r.entity_id), "field": relation.key}
-                for r in _listed(db, select(ENTRY.c.entity_id).where(*lost))
+                for r in first_listed(db, select(ENTRY.c.entity_id).where(*lost))
             ]
-        return _count(db, ENTRY, *self.chosen, *free)
+        return count_where(db, ENTRY, *self.chosen, *free)
 
     def undo_deletes(self, ctx: WriteContext) -> int:
         db, table, name = self.db, self.table, self.resource.name
@@ -300,5 +297,5 @@ class Step:
 
     def undo_creates(self, ctx: WriteContext) -> int:
         other = self.table.alias("created")
-        ids = select(entity_id(self.db)).select_from(_joined(self.db, other)).where(*self.chosen, self.written(other))
+        ids = select(entity_id(self.db)).select_from(joined(self.db, other)).where(*self.chosen, self.written(other))
         return bulk.delete_where(ctx, self.resource, [self.table.c.id.in_(ids)], self.referencing)

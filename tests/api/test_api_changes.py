@@ -79,7 +79,10 @@ def test_conflicts_are_previewed_and_left_alone(client, admin, editor, insert_ta
     }
     body = revert(client, editor, change["id"]).json()
     assert body["restorable"] == 1 and body["change_set"]["size"] == 1 and body["conflict_count"] == 2
-    assert {(x["id"], x["reason"]) for x in body["conflicts"]} == {(b, "changed or deleted since"), (c, "changed or deleted since")}
+    # The rows the revert left out, as the preview listed them: with the fields that differ.
+    assert {(x["id"], x["reason"], tuple(x["fields"])) for x in body["conflicts"]} == {
+        (b, "changed since", ("priority",)), (c, "deleted since", ()),
+    }
     assert task(client, editor, a)["priority"] == 1 and task(client, editor, b)["priority"] == 4
     assert client.get(f"/api/tasks/{c}", headers=editor).status_code == 404
     nothing = revert(client, editor, change["id"])

@@ -18,6 +18,7 @@ from importlib.resources import files
 from typing import Any
 from urllib.parse import quote
 
+from jinja2 import pass_context
 from sqladmin import Admin, ModelView
 from sqladmin.helpers import get_object_identifier
 from starlette.datastructures import URL
@@ -70,24 +71,25 @@ def admin_of(view: Any) -> Admin:
     return view._admin_ref
 
 
-class RoutedRowUrls:
-    """Row links from one routed URL per page.
+def row_url(request: Request, name: str, identity: str, pk: Any) -> str:
+    """The URL of one row's page (`admin:details`, `admin:edit`): the route is looked up once
+    per (route, identity) and request, and each row's id put into it."""
+    cache = getattr(request.state, "row_urls", None)
+    if cache is None:
+        cache = request.state.row_urls = {}
+    template = cache.get((name, identity))
+    if template is None:
+        template = cache[(name, identity)] = str(request.url_for(name, identity=identity, pk=_PK_SLOT))
+    return template.replace(_PK_SLOT, quote(str(pk), safe=""))
 
-    SQLAdmin's `_build_url_for` builds each row's details and edit link with `url_for`: a route
-    lookup and a new absolute URL, twice a row. Here one URL per (route, identity) and request
-    is routed, and each row's id is put into it.
-    """
+
+class RoutedRowUrls:
+    """SQLAdmin's `_build_url_for` builds each row's details and edit link with `url_for`: a
+    route lookup and a new absolute URL, twice a row; here through `row_url`."""
 
     def _build_url_for(self, name: str, request: Request, obj: Any) -> URL:
-        cache = getattr(request.state, "row_urls", None)
-        if cache is None:
-            cache = request.state.row_urls = {}
         identity = self._identity_for_object(obj)  # type: ignore[attr-defined]
-        template = cache.get((name, identity))
-        if template is None:
-            template = str(request.url_for(name, identity=identity, pk=_PK_SLOT))
-            cache[(name, identity)] = template
-        return URL(template.replace(_PK_SLOT, quote(str(get_object_identifier(obj)), safe="")))
+        return URL(row_url(request, name, identity, get_object_identifier(obj)))
 
 
 def inline_script_hashes() -> list[str]:
@@ -136,3 +138,29 @@ def follow_language(language: str, catalog: Any) -> None:
 
     sqladmin_i18n._current_locale.set(language)
     sqladmin_i18n._current_translation.set(catalog)
+
+
+def cache_template_urls(env: Any, *, reload_templates: bool, size: int = 4096) -> None:
+    """SQLAdmin's template `url_for` (`Jinja2Templates.__init__`) routes the name and builds an
+    absolute URL at every call, some forty times a list page; the same base URL, name and
+    parameters always give the same URL. Templates are checked for changes on disk only
+    where asked (development)."""
+    find = env.globals["url_for"]
+    known: dict[tuple[str, str, tuple[tuple[str, Any], ...]], str] = {}
+
+    @pass_context
+    def url_for(context: Any, name: str, /, **params: Any) -> Any:
+        request = context["request"]
+        try:
+            key = (str(request.base_url), name, tuple(sorted(params.items())))
+            url = known.get(key)
+        except TypeError:  # an unhashable parameter: no cache
+            return find(context, name, **params)
+        if url is None:
+            if len(known) >= size:
+                known.clear()
+            url = known[key] = str(request.url_for(name, **params))
+        return url
+
+    env.globals["url_for"] = url_for
+    env.auto_reload = reload_templates
