@@ -155,4 +155,6 @@ def format_date(value: date) -> str:
 
 def format_number(number: int | float) -> str:
     """A count or total in the request language's digits ("260,000", "260.000", "260 000")."""
-    return format_decimal(number, locale=_locale(_language.get()))
+    # int(): a subclass may read differently (ApproximateCount's str is "about 300")
+    plain = int(number) if isinstance(number, int) else float(number)
+    return format_decimal(plain, locale=_locale(_language.get()))

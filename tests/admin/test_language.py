@@ -110,3 +110,16 @@ def test_the_api_answers_in_english_whatever_the_browser_says(app, editor) -> No
     english = editor.get("/api/tasks/999999")
     assert missing.status_code == english.status_code and missing.json() == english.json()
     assert missing.json()["detail"].isascii()
+
+
+def test_an_estimated_count_reads_in_the_language() -> None:
+    from admin_app.admin.display import count_text
+    from admin_app.i18n import set_language
+    from admin_app.services.listing import ApproximateCount
+
+    set_language("de")
+    try:
+        assert count_text(ApproximateCount(260_000)) == "etwa 260.000" and count_text(1203) == "1.203"
+    finally:
+        set_language("en")
+    assert count_text(ApproximateCount(260_000)) == "about 260,000" and count_text(None) == ""
