@@ -20,6 +20,7 @@ class Principal:
     second_factor: str | None = None  # how the session's login passed it (totp, recovery, passkey)
     time_zone: str = "UTC"  # how the admin shows this user times
     theme: str = "system"  # light, dark, or the browser's (models.user.THEMES)
+    language: str | None = None  # the admin's language (models.user.LANGUAGES); None: the browser's
 
     @property
     def label(self) -> str:

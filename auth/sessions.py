@@ -118,7 +118,7 @@ class SessionStore:
         return Principal(
             user_id=user.id, email=user.email, full_name=user.full_name, role=Role(user.role),
             via="session", session_id=session_id, second_factor=auth_session.second_factor,
-            time_zone=user.time_zone, theme=user.theme,
+            time_zone=user.time_zone, theme=user.theme, language=user.language,
         )
 
     @staticmethod

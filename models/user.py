@@ -26,6 +26,8 @@ from models.common import (
 
 # The admin's themes, as My account offers them; "system" follows the browser's setting.
 THEMES = {"light": "Light", "dark": "Dark", "system": "Follow the system"}
+# The admin's languages, each by its own name (My account); None on a user: the browser's.
+LANGUAGES = {"en": "English", "de": "Deutsch", "fr": "Français", "es": "Español"}
 
 
 class Role(str, Enum):
@@ -84,6 +86,8 @@ class User(UserBase, Stamped, table=True):
     time_zone: str = Field(default="UTC", max_length=64, sa_column_kwargs={"server_default": "UTC"})
     # Light, dark, or the browser's (THEMES); set in My account.
     theme: str = Field(default="system", max_length=8, sa_column_kwargs={"server_default": "system"})
+    # The admin's language (LANGUAGES); None: the browser's Accept-Language, else English.
+    language: str | None = Field(default=None, max_length=8)
     last_login_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     # Optimistic concurrency: every ORM update checks and increases it (StaleDataError).
     version: int = Field(default=1, sa_column=_VERSION)

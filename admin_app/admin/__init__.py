@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from sqladmin import Admin
 from sqladmin.authentication import login_required
 from sqlalchemy import Engine
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Mount, Route
@@ -30,12 +31,14 @@ from admin_app.admin.compat.routes import guard_routes
 from admin_app.admin.dashboard import dashboard
 from admin_app.admin.display import count_text, show_time, theme_of
 from admin_app.admin.error_pages import error_handler
+from admin_app.admin.language import LanguageMiddleware
 from admin_app.admin.mfa import SecondFactorPages
 from admin_app.admin.saved_views import menu_views
 from admin_app.admin.sidebar import active_filters, clear_all_url
 from admin_app.admin.views import ResourceView, view_for
 from admin_app.db import build_session_factory
 from admin_app.errors import ServiceError
+from admin_app.i18n import current_language, format_number, gettext, lowered, ngettext
 from admin_app.resources import Registry
 from auth.admin_backend import AdminAuthentication, RoleAuthorization
 from auth.authenticator import Authenticator
@@ -69,12 +72,19 @@ def build_admin(app: FastAPI, engine: Engine, authenticator: Authenticator, regi
         templates_dir=str(HERE / "templates"),
         authentication_backend=authentication,
         authorization_backend=RoleAuthorization(authenticator),
+        middlewares=[Middleware(LanguageMiddleware, authenticator=authenticator)],
     )
     admin.registry = registry
     admin.templates.env.globals.update(
         filter_chips=active_filters, clear_filters_url=clear_all_url, count_text=count_text,
         show_time=show_time, saved_views_menu=menu_views, list_rows=list_rows,
     )
+    # Our catalogs (then SQLAdmin's) in the request's language, for our templates and SQLAdmin's.
+    admin.templates.env.install_gettext_callables(gettext, ngettext, newstyle=True)
+    # say(text): a message held in a variable (a label, a login answer), translated as plain
+    # text and escaped like any value (`_()` would mark it safe HTML).
+    admin.templates.env.globals.update(current_language=current_language, number=format_number, say=gettext)
+    admin.templates.env.filters["lowered"] = lowered  # a noun inside a sentence (German keeps capitals)
     authentication.templates = admin.templates
     for name in SHARED_STATE:
         setattr(admin.admin.state, name, getattr(app.state, name, None))

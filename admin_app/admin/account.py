@@ -14,8 +14,11 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from admin_app.admin.compat import admin_of
+from admin_app.admin.language import choose_language
 from admin_app.admin.messages import StaffError, staff_errors
 from admin_app.admin.mfa_account import AccountSecondFactors, account_context
+from admin_app.i18n import N_, lazy_gettext, set_language
+from admin_app.i18n import gettext as _
 from admin_app.services import users as user_service
 from admin_app.services.actor import Actor
 from admin_app.services.unit import unit_of_work
@@ -25,15 +28,15 @@ from auth import tokens as token_store
 from auth.principal import Principal
 from models import ApiTokenCreate, UserUpdate
 from models.common import parse_db_id
-from models.user import THEMES
+from models.user import LANGUAGES, THEMES
 
-WRONG_PASSWORD = "Current password: not correct."
+WRONG_PASSWORD = N_("Current password: not correct.")
 # The zones My account offers (IANA names; "UTC" first), read once.
 TIME_ZONES = ["UTC", *sorted(z for z in available_timezones() if "/" in z and not z.startswith(("Etc/", "SystemV/")))]
 
 
 class AccountView(BaseView):
-    name = "My account"
+    name = lazy_gettext("My account")
     icon = "fa-solid fa-user-gear"
 
     @expose("/account", methods=["GET", "POST"], identity="account")
@@ -51,6 +54,7 @@ class AccountView(BaseView):
             "revoke-token": self._revoke_token,
             "time-zone": self._set_time_zone,
             "theme": self._set_theme,
+            "language": self._set_language,
             **AccountSecondFactors(self).handlers(),
         }.get(do)
         if handler is None:
@@ -75,6 +79,7 @@ class AccountView(BaseView):
                 "tokens": token_store.list_tokens(db, principal.user_id),
                 "time_zones": TIME_ZONES,
                 "themes": THEMES,
+                "languages": LANGUAGES,
                 **account_context(db, authenticator, user),
             }
 
@@ -108,13 +113,13 @@ class AccountView(BaseView):
     async def _change_password(self, request: Request, principal: Principal, form: dict) -> Response:
         current, new = form.get("current_password", ""), form.get("new_password", "")
         if new != form.get("new_password_confirm", ""):
-            raise StaffError("New password: the two entries differ.")
+            raise StaffError(_("New password: the two entries differ."))
         passwords = request.app.state.passwords
 
         def work(db):  # noqa: ANN001, ANN202
             user = user_service.get_user(db, principal.user_id)
             if not passwords.verify(user.hashed_password, current).ok:
-                raise StaffError(WRONG_PASSWORD)
+                raise StaffError(_(WRONG_PASSWORD))
             user_service.update_user(
                 db, passwords, user, UserUpdate(password=new),
                 keep_session_id=principal.session_id,
@@ -126,7 +131,7 @@ class AccountView(BaseView):
     async def _set_time_zone(self, request: Request, principal: Principal, form: dict) -> Response:
         zone = form.get("time_zone", "")
         if zone not in TIME_ZONES:
-            raise StaffError("Time zone: not a known time zone; choose one from the list (like Europe/Paris).")
+            raise StaffError(_("Time zone: not a known time zone; choose one from the list (like Europe/Paris)."))
 
         def work(db):  # noqa: ANN001, ANN202
             user_service.get_user(db, principal.user_id).time_zone = zone
@@ -137,13 +142,26 @@ class AccountView(BaseView):
     async def _set_theme(self, request: Request, principal: Principal, form: dict) -> Response:
         theme = form.get("theme", "")
         if theme not in THEMES:
-            raise StaffError(f"Theme: choose {', '.join(THEMES)}.")
+            raise StaffError(_("Theme: choose {themes}.").format(themes=", ".join(THEMES)))
 
         def work(db):  # noqa: ANN001, ANN202
             user_service.get_user(db, principal.user_id).theme = theme
 
         await anyio.to_thread.run_sync(self._write, principal, work)
         return self._done(request, f"Theme: {THEMES[theme].lower()}.")
+
+    async def _set_language(self, request: Request, principal: Principal, form: dict) -> Response:
+        language = form.get("language", "")
+        if language and language not in LANGUAGES:
+            raise StaffError(_("Language: choose one from the list."))
+
+        def work(db):  # noqa: ANN001, ANN202
+            user_service.get_user(db, principal.user_id).language = language or None
+
+        await anyio.to_thread.run_sync(self._write, principal, work)
+        set_language(language or choose_language(None, request.headers.get("accept-language")))
+        return self._done(request, _("Pages now show in {language}.").format(
+            language=LANGUAGES[language] if language else _("your browser's language")))
 
     async def _end_session(self, request: Request, principal: Principal, form: dict) -> Response:
         session_id = form.get("session_id", "")
@@ -153,7 +171,7 @@ class AccountView(BaseView):
 
         def work(db):  # noqa: ANN001, ANN202
             if not known or not session_store.end_session_of_user(db, principal.user_id, session_id):
-                raise StaffError("That session has already ended.", 404)
+                raise StaffError(_("That session has already ended."), 404)
 
         await anyio.to_thread.run_sync(self._write, principal, work)
         if session_id == principal.session_id:  # this very session: logged out
@@ -196,7 +214,7 @@ class AccountView(BaseView):
                 if token_id is not None else None
             )
             if token is None:
-                raise StaffError("No such token.", 404)
+                raise StaffError(_("No such token."), 404)
             return token.name
 
         name = await anyio.to_thread.run_sync(self._write, principal, work)

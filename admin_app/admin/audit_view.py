@@ -22,6 +22,8 @@ from admin_app.admin.export import export_response
 from admin_app.admin.export_format import ExportColumn
 from admin_app.admin.principal import admin_actor
 from admin_app.admin.sidebar import date_range
+from admin_app.i18n import gettext as _
+from admin_app.i18n import lazy_gettext
 from admin_app.services.unit import unit_of_work
 from models import AuditEntry
 
@@ -60,8 +62,8 @@ AUDIT_EXPORT = [
 
 
 class AuditEntryAdmin(RoutedRowUrls, ModelView, model=AuditEntry):
-    name = "Audit entry"
-    name_plural = "Audit log"
+    name = lazy_gettext("Audit entry")
+    name_plural = lazy_gettext("Audit log")
     icon = "fa-solid fa-clock-rotate-left"
     identity = "audit-entry"
 
@@ -81,10 +83,10 @@ class AuditEntryAdmin(RoutedRowUrls, ModelView, model=AuditEntry):
         AuditEntry.details,
     ]
     column_labels = {
-        AuditEntry.id: "ID", AuditEntry.at: "When", AuditEntry.actor_id: "Actor id",
-        AuditEntry.actor_label: "Actor", AuditEntry.via: "Via", AuditEntry.action: "Action",
-        AuditEntry.entity: "Entity", AuditEntry.entity_id: "Entity id",
-        AuditEntry.changes: "Changes", AuditEntry.details: "Details",
+        AuditEntry.id: lazy_gettext("ID"), AuditEntry.at: lazy_gettext("When"), AuditEntry.actor_id: lazy_gettext("Actor id"),
+        AuditEntry.actor_label: lazy_gettext("Actor"), AuditEntry.via: lazy_gettext("Via"), AuditEntry.action: lazy_gettext("Action"),
+        AuditEntry.entity: lazy_gettext("Entity"), AuditEntry.entity_id: lazy_gettext("Entity id"),
+        AuditEntry.changes: lazy_gettext("Changes"), AuditEntry.details: lazy_gettext("Details"),
     }
     column_formatters = {AuditEntry.changes: _changes, **timestamp_formatters("at")}
     column_formatters_detail = {AuditEntry.changes: _changes, **timestamp_formatters("at")}
@@ -94,8 +96,8 @@ class AuditEntryAdmin(RoutedRowUrls, ModelView, model=AuditEntry):
     column_default_sort = [(AuditEntry.id, True)]
     column_searchable_list = [AuditEntry.actor_label]
     column_filters = [
-        OperationColumnFilter(AuditEntry.actor_label, title="Actor"),
-        StaticValuesFilter(AuditEntry.action, values=[(a, a) for a in ACTIONS], title="Action"),
+        OperationColumnFilter(AuditEntry.actor_label, title=lazy_gettext("Actor")),
+        StaticValuesFilter(AuditEntry.action, values=[(a, a) for a in ACTIONS], title=lazy_gettext("Action")),
         # The entities: every declared table's name and "token" (set by build_admin).
         OperationColumnFilter(AuditEntry.entity_id, title="Entity id"),
         date_range("at", "When"),
@@ -107,7 +109,7 @@ class AuditEntryAdmin(RoutedRowUrls, ModelView, model=AuditEntry):
     def with_entities(cls, entities: list[str]) -> type[AuditEntryAdmin]:
         """This view with an entity filter listing `entities`."""
         filters = list(cls.column_filters)
-        filters.insert(2, StaticValuesFilter(AuditEntry.entity, values=[(e, e) for e in entities], title="Entity"))
+        filters.insert(2, StaticValuesFilter(AuditEntry.entity, values=[(e, e) for e in entities], title=lazy_gettext("Entity")))
         return type(cls.__name__, (cls,), {"column_filters": filters})
 
     async def export_statement(self, request: Request) -> Select:
@@ -148,7 +150,7 @@ class AuditEntryAdmin(RoutedRowUrls, ModelView, model=AuditEntry):
                 try:
                     day = date.fromisoformat(raw)
                 except ValueError:
-                    raise HTTPException(status.HTTP_400_BAD_REQUEST, f"{param}: expected a date like 2026-11-25") from None
+                    raise HTTPException(status.HTTP_400_BAD_REQUEST, _("{name}: expected a date like 2026-11-25").format(name=param)) from None
                 query = query.where(compare(day))
         return query
 

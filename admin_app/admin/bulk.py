@@ -21,6 +21,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from admin_app.admin.messages import StaffError
+from admin_app.i18n import format_number, gettext, lowered
 from admin_app.resources.spec import ASK, Action, DeleteRows, Relation, RunAction, SetField
 from admin_app.services import bulk as bulk_service
 from admin_app.services.filtering import FilterBase
@@ -41,7 +42,7 @@ def parse_pks(raw: str | None) -> list[int]:
     except ValueError as exc:
         raise HTTPException(status.HTTP_400_BAD_REQUEST, "Invalid selection (pks).") from exc
     if len(pks) > MAX_PKS:
-        raise HTTPException(status.HTTP_400_BAD_REQUEST, f"At most {MAX_PKS:,} rows can be selected.")
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, gettext("At most {count} rows can be selected.").format(count=format_number(MAX_PKS)))
     return pks
 
 
@@ -57,7 +58,7 @@ class BulkActions:
     bulk_template = "sqladmin/bulk_confirm.html"
 
     def noun(self, count: int) -> str:
-        return (self.resource.label if count == 1 else self.resource.plural).lower()  # type: ignore[attr-defined]
+        return lowered(gettext(self.resource.label if count == 1 else self.resource.plural))  # type: ignore[attr-defined]
 
     # --- what the confirmation shows --------------------------------------------------------
     def _counts(self, pks: list[int], spec: FilterBase | None, action: Action) -> dict[str, Any]:
@@ -89,8 +90,10 @@ class BulkActions:
         out = []
         for (other, relation), n in zip(referencing, counts, strict=True):
             if n:
-                what = relation.orphaned or f"lose their {relation.label.lower()}"
-                out.append(f"{n:,} {(other.label if n == 1 else other.plural).lower()} will {what}.")
+                what = gettext(relation.orphaned) if relation.orphaned else gettext("lose their {field}").format(
+                    field=lowered(gettext(relation.label)))
+                out.append(gettext("{count} {rows} will {what}.").format(
+                    count=format_number(n), rows=lowered(gettext(other.label if n == 1 else other.plural)), what=what))
         return out
 
     async def _confirm_page(
@@ -102,7 +105,7 @@ class BulkActions:
             "model_view": self, "action": action, "pks": ",".join(map(str, pks)), **counts,
             "matching_everything": spec is not None and spec.is_empty(),
             "scope": scope, "value": value, "error": error, "noun": self.noun,
-            "list_url": self.list_url(request), "title": action.title,  # type: ignore[attr-defined]
+            "list_url": self.list_url(request), "title": gettext(action.title),  # type: ignore[attr-defined]
             "prompt": self.prompt(request, action),
         }
         return await self.templates.TemplateResponse(  # type: ignore[attr-defined]
@@ -114,13 +117,13 @@ class BulkActions:
         if not isinstance(action, SetField) or action.value is not ASK:
             return None
         found = self.resource.field(action.field)  # type: ignore[attr-defined]
-        prompt: dict[str, Any] = {"label": found.label}
+        prompt: dict[str, Any] = {"label": gettext(found.label)}
         if isinstance(found, Relation):
             prompt["lookup_url"] = str(request.url_for(
                 f"admin:view-{self.identity}-lookup", relation=found.name  # type: ignore[attr-defined]
             ))
         elif getattr(found, "choices", None):
-            prompt["choices"] = [(str(jsonable(v)), label) for v, label in found.choices.items()]
+            prompt["choices"] = [(str(jsonable(v)), gettext(label)) for v, label in found.choices.items()]
         else:
             kind = getattr(self.resource.model, found.name).type  # type: ignore[attr-defined]
             prompt["input_type"] = "date" if isinstance(kind, Date) else "number" if isinstance(kind, Integer) else "text"
@@ -137,19 +140,27 @@ class BulkActions:
             row_id = parse_db_id(raw)
             row = db.get(found.target, row_id) if row_id is not None else None
             if row is None:
-                raise StaffError(f"{found.label}: choose a {found.target.__name__.lower()}.")
+                target = self.registry.of_model(found.target)  # type: ignore[attr-defined]
+                raise StaffError(gettext("{field}: choose a {row}.").format(
+                    field=gettext(found.label), row=lowered(gettext(target.label if target else found.target.__name__))))
             return row.id, str(getattr(row, found.shown))
         value = action.value if action.value is not ASK else raw
         labels = {jsonable(k): v for k, v in (getattr(found, "choices", None) or {}).items()}
         try:
             checked = bulk_set_model(resource).model_validate({found.name: value})
         except ValidationError as exc:
-            wanted = f"one of {', '.join(labels.values())}" if labels else "a value"
-            raise StaffError(f"{found.label}: choose {wanted}.") from exc
+            raise StaffError(self._choose(found, labels)) from exc
         stored = jsonable(getattr(checked, found.name))
         if labels and stored not in labels:
-            raise StaffError(f"{found.label}: choose one of {', '.join(labels.values())}.")
-        return stored, labels.get(stored, str(stored))
+            raise StaffError(self._choose(found, labels))
+        return stored, gettext(labels[stored]) if stored in labels else str(stored)
+
+    @staticmethod
+    def _choose(found: Any, labels: dict[Any, str]) -> str:
+        if not labels:
+            return gettext("{field}: choose a value.").format(field=gettext(found.label))
+        return gettext("{field}: choose one of {choices}.").format(
+            field=gettext(found.label), choices=", ".join(gettext(label) for label in labels.values()))
 
     def _apply(self, request: Request, action: Action, pks: list[int] | None, spec: FilterBase | None, raw: str) -> str:
         with self.writing(request) as ctx:  # type: ignore[attr-defined]
@@ -158,18 +169,26 @@ class BulkActions:
             if isinstance(action, DeleteRows):
                 referencing = self.registry.referencing(resource.model)  # type: ignore[attr-defined]
                 count = bulk_service.delete_rows(ctx, resource, referencing, ids=pks, spec=spec)
-                return f"{count:,} {self.noun(count)} {action.done}"
+                return self._done(count, action.done)
             if isinstance(action, RunAction):
                 ids = pks if pks is not None else list(ctx.db.execute(
                     select(resource.model.id).where(*self.filters.conditions(spec))  # type: ignore[attr-defined]
                 ).scalars())
                 count = action.run(ctx, ids)
-                return f"{count:,} {self.noun(count)} {action.done}"
+                return self._done(count, action.done)
             value, shown = self._value(ctx.db, action, raw)
             column = getattr(resource.field(action.field), "key", action.field)
             result = bulk_service.update_rows(ctx, resource, {column: value}, ids=pks, spec=spec)
-        message = f"{result.changed:,} {self.noun(result.changed)} {action.done.format(value=shown)}"
-        return message + (f", {result.unchanged:,} {action.unchanged}" if result.unchanged else "")
+        message = self._done(result.changed, action.done, value=shown)
+        if not result.unchanged:
+            return message
+        return gettext("{done}, {count} {unchanged}").format(
+            done=message, count=format_number(result.unchanged), unchanged=gettext(action.unchanged))
+
+    def _done(self, count: int, done: str, **params: str) -> str:
+        """ "186 tasks marked done", in the request's language."""
+        return gettext("{count} {rows} {done}").format(
+            count=format_number(count), rows=self.noun(count), done=gettext(done).format(**params))
 
     async def run_bulk(self, request: Request, action: Action) -> Response:
         """GET: the confirmation page. POST: do it, flash it, back to the list."""
@@ -191,7 +210,7 @@ class BulkActions:
         else:
             return await self._confirm_page(
                 request, action, pks, spec, scope=scope, value=raw, status_code=400,
-                error="Nothing chosen: select rows in the list first.",
+                error=gettext("Nothing chosen: select rows in the list first."),
             )
         try:
             message = await anyio.to_thread.run_sync(self._apply, request, action, chosen_ids, chosen_spec, raw)

@@ -19,6 +19,8 @@ from starlette.responses import RedirectResponse, Response
 
 from admin_app.admin.audit_view import _changes
 from admin_app.admin.messages import StaffError, staff_errors
+from admin_app.i18n import format_number, lazy_gettext, ngettext
+from admin_app.i18n import gettext as _
 from admin_app.services import revert
 from admin_app.services.actor import Actor
 from admin_app.services.unit import unit_of_work
@@ -48,12 +50,12 @@ def _cursor(request: Request, name: str) -> int | None:
         return None
     value = parse_db_id(raw)
     if value is None:
-        raise HTTPException(status.HTTP_400_BAD_REQUEST, f"{name}: expected a row id")
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, _("{name}: expected a row id").format(name=name))
     return value
 
 
 class ChangeSetsView(BaseView):
-    name = "Change sets"
+    name = lazy_gettext("Change sets")
     icon = "fa-solid fa-rotate-left"
     identity = "changes"
 
@@ -136,18 +138,20 @@ class ChangeSetsView(BaseView):
                 return found, new_id
 
         if request.method == "GET":
-            preview, _ = await self._run(work, True)
+            preview, _new_id = await self._run(work, True)
             return await self._confirm(request, preview)
         try:
             done, new_id = await anyio.to_thread.run_sync(work, False)
         except StaffError as exc:
             if exc.status_code in (403, 404):
                 raise HTTPException(exc.status_code, exc.message) from exc
-            preview, _ = await self._run(work, True)  # the reason, above the preview as it is now
+            preview, _new_id = await self._run(work, True)  # the reason, above the preview as it is now
             return await self._confirm(request, preview, error=exc.message,
                                        status_code=exc.status_code if exc.status_code < 500 else 400)
-        Flash.success(request, f"Reverted: {done.restorable:,} row{'s' if done.restorable != 1 else ''} restored"
-                      + (f", {done.conflict_count:,} left as they were." if done.conflict_count else "."))
+        restored = ngettext("Reverted: {count} row restored", "Reverted: {count} rows restored", done.restorable)
+        Flash.success(request, restored.format(count=format_number(done.restorable)) + (
+            _(", {count} left as they were.").format(count=format_number(done.conflict_count))
+            if done.conflict_count else "."))
         offer_undo(request, new_id)
         target = (request.url_for("admin:view-change-set", change_set_id=new_id) if self.is_visible(request)
                   else request.url_for("admin:index"))

@@ -19,6 +19,8 @@ from starlette.responses import RedirectResponse, Response
 
 from admin_app.admin.saved_views import may_manage, open_view, writing
 from admin_app.errors import InvalidInput, ServiceError
+from admin_app.i18n import gettext as _
+from admin_app.i18n import lowered
 from admin_app.services import columns, saved_views
 
 
@@ -31,7 +33,7 @@ def _user_id(request: Request) -> int:
 
 def _moved(order: list[str], move: str) -> tuple[list[str], str]:
     """`name:up` or `name:down` applied to the order; the button to focus afterwards."""
-    name, _, direction = move.rpartition(":")
+    name, _sep, direction = move.rpartition(":")
     if name not in order or direction not in ("up", "down"):
         raise InvalidInput("Nothing to move.")
     at = order.index(name)
@@ -91,8 +93,9 @@ async def columns_page(view: Any, request: Request) -> Response:
                 if saved is not None:
                     columns.checked(resource, chosen)  # the same message as for a list's own columns
                 await anyio.to_thread.run_sync(save)
-                Flash.success(request, f"Columns of the view “{saved.name}” saved." if saved is not None
-                              else f"Columns of the {resource.plural.lower()} list saved.")
+                Flash.success(request, _("Columns of the view “{name}” saved.").format(name=saved.name)
+                              if saved is not None else _("Columns of the {rows} list saved.").format(
+                                  rows=lowered(_(resource.plural))))
                 return RedirectResponse(view.list_url(request), status.HTTP_303_SEE_OTHER)
         except ServiceError as exc:
             error, status_code = exc.message, 400

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session
 
+from admin_app.i18n import N_, gettext
 from admin_app.resources import Registry
 from admin_app.resources.tasks import OPEN
 from admin_app.services.filtering import filters_of
@@ -61,8 +62,8 @@ def dashboard(session_factory: sessionmaker[Session], registry: Registry, today:
             for value, label in STATUS_LABELS.items()
         ]
         attention = [
-            counted(db, "Overdue", overdue_params(today), "open, due before today"),
-            counted(db, "Due this week", due_this_week_params(today), "open, due Monday to Sunday"),
+            counted(db, N_("Overdue"), overdue_params(today), N_("open, due before today")),
+            counted(db, N_("Due this week"), due_this_week_params(today), N_("open, due Monday to Sunday")),
         ]
         latest_query = listing.ordered(filters.model(), listing.ordering("-updated_at"), ["assignee"])
         latest = list(db.execute(latest_query.limit(LATEST)).scalars().unique())
@@ -74,7 +75,7 @@ def dashboard(session_factory: sessionmaker[Session], registry: Registry, today:
             .order_by(func.count(Task.id).desc(), Project.code).limit(BUSIEST_PROJECTS)
         ).all()
     return {
-        "title": "Dashboard",
+        "title": gettext("Dashboard"),
         "statuses": statuses,
         "attention": attention,
         "latest": latest,

@@ -18,8 +18,9 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from admin_app.admin.display import count_text
 from admin_app.resources.spec import Choice, Lookup, Resource
-from admin_app.services.facets import choice_key, count_text, facets_of
+from admin_app.services.facets import choice_key, facets_of
 from admin_app.services.filtering import filters_of
 from admin_app.services.search import contains_text
 

@@ -3,7 +3,8 @@
 - a choice by its label, as a coloured badge where the field declares colours (status);
 - a related row by its shown column (the assignee's email), linked to its details page for
   those who may open it;
-- a timestamp in one short format, "2026-12-01 19:25 UTC", the exact value on hover.
+- a timestamp in one short format per language ("2026-12-01 19:25 UTC", German
+  "1.12.2026, 19:25 UTC"), the exact value on hover; counts in the language's digits.
 Exports and the API keep the stored values.
 """
 
@@ -20,6 +21,7 @@ from sqlalchemy import DateTime
 from starlette.requests import Request
 
 from admin_app.admin.compat import row_url
+from admin_app.i18n import format_date, format_number, format_timestamp, gettext
 from admin_app.resources.spec import Relation, Resource
 from admin_app.services.listing import ApproximateCount
 from models.common import jsonable
@@ -46,7 +48,8 @@ def timestamp(value: datetime, zone: str = "UTC") -> Markup:
     19:25 UTC", "2026-12-01 20:25 CET"), the exact stored value (UTC) on hover."""
     at = value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
     tz = _zone(zone)
-    shown = at.astimezone(tz).strftime("%Y-%m-%d %H:%M %Z") if tz else at.strftime("%Y-%m-%d %H:%M UTC")
+    local = at.astimezone(tz) if tz else at
+    shown = f"{format_timestamp(local)} {local.strftime('%Z') if tz else 'UTC'}"
     exact = at.isoformat()  # digits, '-', ':', '.', '+', 'T': nothing to escape
     return Markup(f'<time datetime="{exact}" title="{exact.replace("T", " ")}">{escape(shown)}</time>')  # noqa: S704
 
@@ -76,9 +79,14 @@ def _timestamp_column(row: Any, attr: str, request: Request) -> Any:
     return timestamp(value, viewer_zone(request)) if isinstance(value, datetime) else value
 
 
-def count_text(count: int) -> str:
-    """A row count as the footer reads it: "1,204", or "about 1,000,000" for an estimate."""
-    return str(count) if isinstance(count, ApproximateCount) else f"{count:,}"
+def count_text(count: int | None) -> str:
+    """A row count as the footer and facets read it, in the request's language: "1,204",
+    "about 1,000,000" for an estimate ("etwa 1.000.000"), nothing for an unknown one."""
+    if count is None:
+        return ""
+    if isinstance(count, ApproximateCount):
+        return gettext("about %(count)s") % {"count": format_number(count)}
+    return format_number(count)
 
 
 def _is_datetime(column: Any) -> bool:
@@ -92,7 +100,7 @@ def timestamp_formatters(*names: str) -> dict[str, Any]:
 
 def type_formatters() -> dict[type, Any]:
     """SQLAdmin's formatters by value type, with ours for dates and times."""
-    return {**BASE_FORMATTERS, datetime: timestamp, date: lambda value: value.isoformat()}
+    return {**BASE_FORMATTERS, datetime: timestamp, date: lambda value: format_date(value)}
 
 
 def _related(relation: Relation, target: Resource | None, allowed: Allowed) -> Any:
@@ -112,7 +120,7 @@ def _related(relation: Relation, target: Resource | None, allowed: Allowed) -> A
 def _labelled(labels: dict[Any, str], badges: dict[Any, str]) -> Any:
     def format_choice(row: Any, attr: str) -> Any:
         value = jsonable(getattr(row, attr))
-        label = labels.get(value, value)
+        label = gettext(labels[value]) if value in labels else value
         if value in badges:
             classes = BADGE_CLASSES.get(badges[value], "bg-secondary-lt")
             return Markup(  # noqa: S704 - each value escaped

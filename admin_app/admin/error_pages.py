@@ -15,7 +15,11 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
-TITLES = {400: "Bad request", 403: "Not allowed", 404: "Not found", 405: "Not allowed", 409: "Conflict"}
+from admin_app.i18n import N_, lowered
+from admin_app.i18n import gettext as _
+
+ERROR = N_("Error")
+TITLES = {400: N_("Bad request"), 403: N_("Not allowed"), 404: N_("Not found"), 405: N_("Not allowed"), 409: N_("Conflict")}
 DEFAULT_DETAILS = {"Forbidden", "Not Found", "Bad Request", "Method Not Allowed", "Object not found"}
 
 
@@ -30,21 +34,21 @@ def _reason(request: Request, exc: HTTPException, view: Any) -> str:
     if exc.status_code == 403:
         principal = request.app.state.authenticator.principal(request)
         role = principal.role.value if principal else "anonymous"
-        what = view.name_plural.lower() if view is not None else "this page"
-        return f"Your role, {role}, does not give access to {what}."
+        what = lowered(view.name_plural) if view is not None else _("this page")
+        return _("Your role, {role}, does not give access to {what}.").format(role=role, what=what)
     if exc.status_code == 404:
         pk = request.path_params.get("pk")
         if view is not None and pk:
-            return f"There is no {view.name.lower()} with id {pk}: it may have been deleted."
-        return "There is no page at this address."
-    return detail or "The request could not be answered."
+            return _("There is no {row} with id {id}: it may have been deleted.").format(row=lowered(view.name), id=pk)
+        return _("There is no page at this address.")
+    return detail or _("The request could not be answered.")
 
 
 def _back(request: Request, view: Any) -> tuple[str, str]:
     """Back to the page's own list when the role may see it, else to the home page."""
     if view is not None and hasattr(view, "has_permission") and view.has_permission(request, "list"):
-        return f"Back to {view.name_plural.lower()}", str(request.url_for("admin:list", identity=view.identity))
-    return "Back to the home page", str(request.url_for("admin:index"))
+        return _("Back to {rows}").format(rows=lowered(view.name_plural)), str(request.url_for("admin:list", identity=view.identity))
+    return _("Back to the home page"), str(request.url_for("admin:index"))
 
 
 def error_handler(admin: Admin) -> Any:
@@ -57,7 +61,7 @@ def error_handler(admin: Admin) -> Any:
         view = _view_of(admin, request.path_params.get("identity"))
         back_label, back_url = _back(request, view)
         context = {
-            "status_code": exc.status_code, "message": TITLES.get(exc.status_code, "Error"),
+            "status_code": exc.status_code, "message": _(TITLES.get(exc.status_code, ERROR)),
             "reason": _reason(request, exc, view), "back_label": back_label, "back_url": back_url,
         }
         response = await admin.templates.TemplateResponse(

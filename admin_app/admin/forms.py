@@ -20,6 +20,8 @@ from wtforms import Form, HiddenField, PasswordField, SelectField, validators
 import admin_app.admin.conflicts as conflicts
 from admin_app.admin.messages import message_fields
 from admin_app.errors import InvalidInput, NotFound, ServiceError
+from admin_app.i18n import N_
+from admin_app.i18n import gettext as _
 from admin_app.resources.spec import Field, Relation, Resource
 from admin_app.services import records
 from models.common import jsonable, parse_db_id
@@ -122,7 +124,7 @@ class ResourceForms(ModelView):
             with self.writing(request) as ctx:  # type: ignore[attr-defined]
                 return records.create(ctx, self.resource, schema.model_validate(payload))
 
-        return self.saved(request, await self.saving(request, work), "created")
+        return self.saved(request, await self.saving(request, work), N_("created"))
 
     async def update_model(self, request: Request, pk: str, data: dict) -> Any:
         """Save the form; over a newer version, nothing is saved and the form shows what differs
@@ -141,7 +143,7 @@ class ResourceForms(ModelView):
                         request.state.conflict = conflicts.describe(ctx.db, self.resource, row, payload["version"], payload)
                 return records.update(ctx, self.resource, row, schema.model_validate(payload))
 
-        return self.saved(request, await self.saving(request, work), "saved")
+        return self.saved(request, await self.saving(request, work), N_("saved"))
 
     async def saving(self, request: Request, work: Callable[[], Any]) -> Any:
         """Run the save; a refusal naming fields leaves them in `request.state.field_errors`
@@ -154,15 +156,15 @@ class ResourceForms(ModelView):
 
     def saved(self, request: Request, row: Any, done: str) -> Any:
         """Every save says what it did (bulk actions and deletes flash theirs in admin/bulk.py)."""
-        Flash.success(request, f"{row_label(self.resource, row)} {done}.")
+        Flash.success(request, _("{row} {done}.").format(row=row_label(self.resource, row), done=_(done)))
         return row
 
 
 def row_label(resource: Resource, row: Any) -> str:
     """How a message names one row: its own `__str__` ("#12 Write the report"), else its id."""
     if type(row).__str__ in (BaseModel.__str__, object.__str__):  # the default prints every field
-        return f"{resource.label} {row.id}"
-    return f"{resource.label} “{row}”"
+        return f"{_(resource.label)} {row.id}"
+    return f"{_(resource.label)} “{row}”"
 
 
 def _form_version(data: dict) -> int:

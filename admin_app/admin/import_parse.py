@@ -20,6 +20,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from admin_app.i18n import N_, format_number
+from admin_app.i18n import gettext as _
 from admin_app.resources.spec import Relation, Resource
 from admin_app.services.imports import ImportRow
 from admin_app.services.wording import KIND_WORDS, field_errors
@@ -28,7 +30,7 @@ from models.common import MAX_DB_ID, jsonable
 MAX_ROWS = 50_000
 MAX_COLUMNS = 200  # an Excel sheet's columns read; an export has a dozen
 XLSX_MAGIC = b"PK\x03\x04"  # a workbook is a zip file
-UNREADABLE_XLSX = "Not a readable Excel workbook (.xlsx): save it again from the spreadsheet, or as CSV UTF-8."
+UNREADABLE_XLSX = N_("Not a readable Excel workbook (.xlsx): save it again from the spreadsheet, or as CSV UTF-8.")
 MAX_LISTED = 200  # problems listed on the page; the rest are counted
 SPECIAL = ("id", "version")  # the export's row id and version: an update, checked
 # resolve(relation, shown values in lower case) -> {shown value in lower case: id}
@@ -106,11 +108,11 @@ def xlsx_as_csv(content: bytes) -> bytes:
     try:
         workbook = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as exc:
-        raise UnreadableFile(UNREADABLE_XLSX) from exc
+        raise UnreadableFile(_(UNREADABLE_XLSX)) from exc
     try:
         sheet = workbook.worksheets[0] if workbook.worksheets else None
         if sheet is None:
-            raise UnreadableFile("The workbook has no sheet.")
+            raise UnreadableFile(_("The workbook has no sheet."))
         out = io.StringIO(newline="")
         writer = csv.writer(out, lineterminator="\r\n")
         data_rows = 0
@@ -119,17 +121,19 @@ def xlsx_as_csv(content: bytes) -> bytes:
             if number > 1 and any(c.strip() for c in cells):
                 data_rows += 1
             if data_rows > MAX_ROWS * 10:
-                raise UnreadableFile(f"At most {MAX_ROWS:,} rows per file; this one has more than {MAX_ROWS * 10:,}.")
+                raise UnreadableFile(_("At most {max} rows per file; this one has more than {count}.").format(
+                    max=format_number(MAX_ROWS), count=format_number(MAX_ROWS * 10)))
             if data_rows > MAX_ROWS:
                 continue  # counted, not kept
             writer.writerow(cells)
         if data_rows > MAX_ROWS:
-            raise UnreadableFile(f"At most {MAX_ROWS:,} rows per file; this one has {data_rows:,}.")
+            raise UnreadableFile(_("At most {max} rows per file; this one has {count}.").format(
+                max=format_number(MAX_ROWS), count=format_number(data_rows)))
         return out.getvalue().encode("utf-8")
     except UnreadableFile:
         raise
     except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError) as exc:
-        raise UnreadableFile(UNREADABLE_XLSX) from exc
+        raise UnreadableFile(_(UNREADABLE_XLSX)) from exc
     finally:
         workbook.close()
 
@@ -140,13 +144,13 @@ def parse(resource: Resource, content: bytes, resolve: Resolve) -> ParsedFile:
     try:
         records = list(csv.reader(io.StringIO(content.decode("utf-8-sig"), newline="")))
     except UnicodeDecodeError:
-        result.problems.append(Problem(0, "", "The file is not UTF-8 text (save it as CSV UTF-8)."))
+        result.problems.append(Problem(0, "", _("The file is not UTF-8 text (save it as CSV UTF-8).")))
         return result
     except csv.Error as exc:
-        result.problems.append(Problem(0, "", f"Not a readable CSV file: {exc}."))
+        result.problems.append(Problem(0, "", _("Not a readable CSV file: {error}.").format(error=exc)))
         return result
     if not records or not any(cell.strip() for cell in records[0]):
-        result.problems.append(Problem(1, "", "The file has no header row."))
+        result.problems.append(Problem(1, "", _("The file has no header row.")))
         return result
     accepted, ignored = headers(resource)
     columns: dict[int, tuple[str, str, str]] = {}  # position -> (field, how, header as written)
@@ -158,19 +162,20 @@ def parse(resource: Resource, content: bytes, resolve: Resolve) -> ParsedFile:
             columns[position] = (*accepted[_key(name)], name.strip())
         elif _key(name) and _key(name) not in ignored:
             expected = ", ".join(resource.import_columns)
-            result.problems.append(Problem(1, name.strip(), f"Unknown column; expected {expected}."))
+            result.problems.append(Problem(1, name.strip(), _("Unknown column; expected {expected}.").format(expected=expected)))
     create = resource.schemas.create
     given = {f for f, _how, _h in columns.values()}
     for name, info in create.model_fields.items():
         if info.is_required() and name in resource.import_columns and name not in given:
-            result.problems.append(Problem(1, name, f"The {name} column is missing."))
+            result.problems.append(Problem(1, name, _("The {name} column is missing.").format(name=name)))
     if "id" in special and resource.versioned and "version" not in special:
         result.problems.append(Problem(1, special["id"][1], "The file has an ID column but no Version column: "
                                        "export again (exports have both), so that changes made since are kept."))
     data = [(n, r) for n, r in enumerate(records[1:], start=2) if any(c.strip() for c in r)]
     result.total = len(data)
     if result.total > MAX_ROWS:
-        result.problems.append(Problem(0, "", f"At most {MAX_ROWS:,} rows per file; this one has {result.total:,}."))
+        result.problems.append(Problem(0, "", _("At most {max} rows per file; this one has {count}.").format(
+            max=format_number(MAX_ROWS), count=format_number(result.total))))
     if result.problems:
         return result
     header_of = {f: h for f, _how, h in columns.values()}
@@ -188,7 +193,7 @@ def parse(resource: Resource, content: bytes, resolve: Resolve) -> ParsedFile:
                 result.problems.append(Problem(number, header, KIND_WORDS["int_parsing"]))
         row_id, version = numbers.get("id"), numbers.get("version")
         if row_id is not None and row_id in ids_seen:
-            result.problems.append(Problem(number, special["id"][1], f"Also in row {ids_seen[row_id]}."))
+            result.problems.append(Problem(number, special["id"][1], _("Also in row {row}.").format(row=ids_seen[row_id])))
         elif row_id is not None:
             ids_seen[row_id] = number
             if resource.versioned and version is None:
@@ -208,7 +213,7 @@ def parse(resource: Resource, content: bytes, resolve: Resolve) -> ParsedFile:
         if key is not None and not row_id:
             value = getattr(model, key)
             if value in keys_seen:
-                result.problems.append(Problem(number, header_of.get(key, key), f"Also in row {keys_seen[value]}."))
+                result.problems.append(Problem(number, header_of.get(key, key), _("Also in row {row}.").format(row=keys_seen[value])))
                 continue
             keys_seen[value] = number
         if not any(p.row == number for p in result.problems):
@@ -239,7 +244,7 @@ def _cell(resource: Resource, payload: dict, name: str, how: str, text: str, kno
         target = found.target.__name__.lower()
         row_id = known.get(name, {}).get(text.lower())
         if row_id is None:
-            return f"No {target} with the {_shown_words(found)} {text}."
+            return _("No {row} with the {column} {value}.").format(row=target, column=_shown_words(found), value=text)
         payload[found.key] = row_id
         return None
     labels = {v.lower(): jsonable(k) for k, v in (getattr(found, "choices", None) or {}).items()}

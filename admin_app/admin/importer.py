@@ -41,6 +41,8 @@ from admin_app.admin.import_parse import (
 from admin_app.admin.import_parse import _shown_words as shown_words
 from admin_app.admin.messages import StaffError
 from admin_app.admin.pages import ResourcePages, guard
+from admin_app.i18n import format_number, ngettext
+from admin_app.i18n import gettext as _
 from admin_app.resources.spec import Relation, Resource
 from admin_app.services import imports
 from models.common import jsonable
@@ -87,13 +89,16 @@ def _signer(request: Request, view: ResourcePages) -> URLSafeTimedSerializer:
 
 def summary(view: ResourcePages, result: imports.ImportResult, problems: int) -> str:
     """ "Will create 3 tasks, update 2, leave 1 unchanged, 1 problem." """
-    return (f"Will create {result.created:,} {view.noun(result.created)}, update {result.updated:,}, "
-            f"leave {result.unchanged:,} unchanged, {problems:,} problem{'s' if problems != 1 else ''}.")
+    problem_words = ngettext("{count} problem", "{count} problems", problems).format(count=format_number(problems))
+    return _("Will create {created} {rows}, update {updated}, leave {unchanged} unchanged, {problems}.").format(
+        created=format_number(result.created), rows=view.noun(result.created), updated=format_number(result.updated),
+        unchanged=format_number(result.unchanged), problems=problem_words)
 
 
 def done_message(view: ResourcePages, result: imports.ImportResult) -> str:
-    return (f"{result.created:,} {view.noun(result.created)} created, {result.updated:,} updated, "
-            f"{result.unchanged:,} unchanged.")
+    return _("{created} {rows} created, {updated} updated, {unchanged} unchanged.").format(
+        created=format_number(result.created), rows=view.noun(result.created), updated=format_number(result.updated),
+        unchanged=format_number(result.unchanged))
 
 
 async def _read_upload(request: Request) -> tuple[bytes | None, str | None, bool]:

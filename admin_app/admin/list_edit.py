@@ -23,6 +23,8 @@ from starlette.responses import RedirectResponse, Response
 from admin_app.admin.messages import StaffError
 from admin_app.admin.pages import ResourcePages, guard
 from admin_app.errors import RowErrors
+from admin_app.i18n import format_number
+from admin_app.i18n import gettext as _
 from admin_app.resources.spec import Relation
 from admin_app.services import records
 from admin_app.services.wording import readable, validation_message
@@ -153,11 +155,11 @@ async def list_edit_page(view: ResourcePages, request: Request) -> Response:
         if any(parse_db_id(i) is None for i in ids):  # no row has it; SQLite cannot bind it
             raise ValueError(ids)
     except ValueError as exc:
-        raise HTTPException(status.HTTP_400_BAD_REQUEST, "Invalid row id.") from exc
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, _("Invalid row id.")) from exc
     if not ids:
-        raise HTTPException(status.HTTP_400_BAD_REQUEST, "No rows were sent.")
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, _("No rows were sent."))
     if len(ids) > size:
-        raise HTTPException(status.HTTP_400_BAD_REQUEST, "Too many rows at once.")
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, _("Too many rows at once."))
     found = await anyio.to_thread.run_sync(_load, view, ids)
     columns = cells(view, request)
     rows = [EditRow(found[i], _submitted(columns, form, i)) for i in ids if i in found]
@@ -184,7 +186,7 @@ async def list_edit_page(view: ResourcePages, request: Request) -> Response:
                     row.error = readable(cause.errors[row.row.id], view.resource.labels)
             return await _render(view, request, rows, status_code=400, error=_failed(rows))
         return await _render(view, request, rows, status_code=400, error=exc.message)
-    Flash.success(request, f"{count:,} {view.noun(count)} saved.")
+    Flash.success(request, _("{count} {rows} saved.").format(count=format_number(count), rows=view.noun(count)))
     return RedirectResponse(view.list_url(request), status_code=status.HTTP_303_SEE_OTHER)
 
 

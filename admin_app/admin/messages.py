@@ -12,13 +12,15 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from admin_app.errors import Conflict, ServiceError
 from admin_app.failures import DatabaseUnavailable, database_failure
+from admin_app.i18n import N_
+from admin_app.i18n import gettext as _
 from admin_app.services.wording import field_errors, readable, validation_message
 
 logger = logging.getLogger("admin_app.admin")
 
-CONFLICT = "The change conflicts with existing data; nothing was saved."
-STALE = "Someone else changed this record meanwhile; reload it and try again."
-NOT_SAVED = "The change could not be saved; nothing was changed."
+CONFLICT = N_("The change conflicts with existing data; nothing was saved.")
+STALE = N_("Someone else changed this record meanwhile; reload it and try again.")
+NOT_SAVED = N_("The change could not be saved; nothing was changed.")
 
 
 def service_message(exc: ServiceError, labels: Mapping[str, str] | None = None) -> str:
@@ -70,16 +72,16 @@ def staff_errors(labels: Mapping[str, str] | None = None) -> Iterator[None]:
                 fields[field] = "; ".join(filter(None, [fields.get(field), readable(f"{field}: {msg}", labels)]))
         raise StaffError(validation_message(exc, labels), 400, fields) from exc
     except StaleDataError as exc:
-        raise StaffError(STALE, Conflict.status_code) from exc
+        raise StaffError(_(STALE), Conflict.status_code) from exc
     except IntegrityError as exc:
         logger.warning("integrity error on an admin write: %s", exc.orig)
-        raise StaffError(CONFLICT, Conflict.status_code) from exc
+        raise StaffError(_(CONFLICT), Conflict.status_code) from exc
     except DataError as exc:  # a value the database refused that validation let through
         logger.warning("data error on an admin write: %s", exc.orig)
-        raise StaffError(NOT_SAVED, 400) from exc
+        raise StaffError(_(NOT_SAVED), 400) from exc
     except SQLAlchemyError as exc:
         failure = database_failure(exc)
         if failure is not None:  # outage, busy pool, statement timeout: say so, in words
             raise DatabaseUnavailable(failure) from exc
         logger.exception("database error on an admin write")
-        raise StaffError(NOT_SAVED, 500) from exc
+        raise StaffError(_(NOT_SAVED), 500) from exc

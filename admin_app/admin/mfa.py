@@ -18,6 +18,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from admin_app import audit
+from admin_app.i18n import gettext as _
 from admin_app.services import users as user_service
 from admin_app.services.actor import Actor
 from admin_app.services.unit import unit_of_work
@@ -264,7 +265,8 @@ class SecondFactorPages:
                 })
 
         await run_in_threadpool(reset)
-        Flash.success(request, f"Second factors of {context['target'].email} reset; their sessions ended.")
+        Flash.success(request, _("Second factors of {email} reset; their sessions ended.").format(
+            email=context["target"].email))
         return RedirectResponse(details_url, status_code=status.HTTP_303_SEE_OTHER)
 
 

@@ -14,6 +14,7 @@ from starlette.responses import RedirectResponse, Response
 from admin_app import audit
 from admin_app.admin.messages import StaffError
 from admin_app.admin.mfa import REGISTRATION_MAX_AGE, authenticator_of, registration_signer, totp_setup
+from admin_app.i18n import gettext as _
 from admin_app.services import users as user_service
 from auth import throttle
 from auth import webauthn as passkeys
@@ -102,7 +103,7 @@ class AccountSecondFactors:
 
         def work(db):  # noqa: ANN001, ANN202
             if mfa.unconfirmed_secret(db, principal.user_id) is None:
-                raise StaffError("There is no set-up to cancel.", 404)
+                raise StaffError(_("There is no set-up to cancel."), 404)
             mfa.disable_totp(db, principal.user_id)
 
         await self._write(principal, work)
@@ -116,7 +117,7 @@ class AccountSecondFactors:
             address = self._guard(db, request, principal)
             first = not mfa.factors(db, principal.user_id).any
             if mfa.unconfirmed_secret(db, principal.user_id) is None:
-                raise StaffError("Set up the authenticator app first.", 409)
+                raise StaffError(_("Set up the authenticator app first."), 409)
             if not mfa.confirm_totp(db, principal.user_id, code):
                 db.rollback()
                 self._failed(db, request, principal, address, "totp-confirm")
@@ -142,10 +143,10 @@ class AccountSecondFactors:
             address = self._guard(db, request, principal)
             user = user_service.get_user(db, principal.user_id)
             if not mfa.factors(db, user.id).totp:
-                raise StaffError("No authenticator app is set up.", 404)
+                raise StaffError(_("No authenticator app is set up."), 404)
             if not passwords.verify(user.hashed_password, password).ok:
                 self._failed(db, request, principal, address, "password")
-                raise StaffError("Current password: not correct.")
+                raise StaffError(_("Current password: not correct."))
             if mfa.check_code(db, user.id, code) is None:
                 db.rollback()
                 self._failed(db, request, principal, address, "totp-disable")
@@ -168,7 +169,8 @@ class AccountSecondFactors:
 
     def _removed(self, request: Request, signed_out: bool, message: str) -> Response:
         if signed_out:
-            Flash.info(request, f"{message} Your role requires a second factor: log in again to set one up.")
+            Flash.info(request, _("{message} Your role requires a second factor: log in again to set one up.").format(
+                message=message))
             return RedirectResponse(request.url_for("admin:login"), status_code=status.HTTP_303_SEE_OTHER)
         return self.view._done(request, message)  # noqa: SLF001
 
@@ -177,7 +179,7 @@ class AccountSecondFactors:
 
         def work(db):  # noqa: ANN001, ANN202
             if not mfa.factors(db, principal.user_id).any:
-                raise StaffError("Recovery codes come with a second factor: set one up first.", 409)
+                raise StaffError(_("Recovery codes come with a second factor: set one up first."), 409)
             codes = mfa.new_recovery_codes(db, principal.user_id)
             audit.record(db, "mfa_recovery_regenerated", "user", principal.user_id)
             return codes
@@ -192,17 +194,17 @@ class AccountSecondFactors:
         authenticator = authenticator_of(request)
         name = form.get("name", "").strip()
         if not form.get("credential"):
-            raise StaffError("Adding a passkey needs JavaScript and a browser that supports passkeys.")
+            raise StaffError(_("Adding a passkey needs JavaScript and a browser that supports passkeys."))
         if not name or len(name) > 100 or any(ord(ch) < 32 for ch in name):
-            raise StaffError("Passkey name: 1 to 100 characters, no control characters.")
+            raise StaffError(_("Passkey name: 1 to 100 characters, no control characters."))
         try:
             state = registration_signer(authenticator).loads(
                 form.get("state", ""), max_age=REGISTRATION_MAX_AGE
             )
         except BadSignature as exc:
-            raise StaffError("The passkey registration expired; try again.") from exc
+            raise StaffError(_("The passkey registration expired; try again.")) from exc
         if not isinstance(state, dict) or state.get("u") != principal.user_id or state.get("s") != principal.session_id:
-            raise StaffError("The passkey registration expired; try again.")
+            raise StaffError(_("The passkey registration expired; try again."))
         rp = passkeys.relying_party(request, authenticator.config)
         try:
             new = passkeys.verify_registration(rp, form.get("credential", ""), str(state.get("c")))
@@ -214,7 +216,7 @@ class AccountSecondFactors:
 
             taken = db.execute(select(Passkey.id).where(Passkey.credential_id == new.credential_id)).first()
             if taken is not None:
-                raise StaffError("This passkey is already registered.", 409)
+                raise StaffError(_("This passkey is already registered."), 409)
             first = not authenticator.mfa.factors(db, principal.user_id).any
             db.add(Passkey(
                 user_id=principal.user_id, name=name, credential_id=new.credential_id,
@@ -241,7 +243,7 @@ class AccountSecondFactors:
         def work(db):  # noqa: ANN001, ANN202
             passkey = mfa.remove_passkey(db, principal.user_id, int(raw_id)) if raw_id.isdigit() and len(raw_id) < 10 else None
             if passkey is None:
-                raise StaffError("No such passkey.", 404)
+                raise StaffError(_("No such passkey."), 404)
             audit.record(db, "mfa_passkey_removed", "user", principal.user_id, details={"name": passkey.name})
             user = user_service.get_user(db, principal.user_id)
             return passkey.name, self._after_removal(db, request, principal, user.role)

@@ -21,6 +21,7 @@ from starlette.responses import RedirectResponse, Response
 
 from admin_app.admin.principal import admin_actor
 from admin_app.errors import NotFound, ServiceError
+from admin_app.i18n import gettext as _
 from admin_app.services import saved_views
 from admin_app.services.unit import unit_of_work
 from auth.principal import Principal
@@ -109,7 +110,7 @@ async def new_view_page(model_view: Any, request: Request) -> Response:
         except ServiceError as exc:
             error, status_code = exc.message, _page_status(exc)
         else:
-            Flash.success(request, f"View “{view.name}” saved.")
+            Flash.success(request, _("View “{name}” saved.").format(name=view.name))
             return RedirectResponse(open_url(request, view), status.HTTP_303_SEE_OTHER)
     try:
         summary = saved_views.normalised_query(resource, state)
@@ -139,7 +140,7 @@ async def manage_view_page(model_view: Any, request: Request) -> Response:
             except NotFound as exc:
                 raise HTTPException(status.HTTP_404_NOT_FOUND, exc.message) from exc
             if view.resource != resource.name:
-                raise HTTPException(status.HTTP_404_NOT_FOUND, f"Saved view {view_id} not found.")
+                raise HTTPException(status.HTTP_404_NOT_FOUND, _("Saved view {id} not found.").format(id=view_id))
             db.expunge(view)
             return view
 
@@ -149,7 +150,7 @@ async def manage_view_page(model_view: Any, request: Request) -> Response:
         form = await request.form()
         do, name = str(form.get("do", "")), str(form.get("name", view.name))
         if do not in ("rename", "update", "delete"):
-            raise HTTPException(status.HTTP_400_BAD_REQUEST, "Choose rename, update or delete.")
+            raise HTTPException(status.HTTP_400_BAD_REQUEST, _("Choose rename, update or delete."))
         state = dict(request.query_params)
         shared = (form.get("shared") == "1") if do == "rename" and saved_views.can_share(principal) else None
 
@@ -174,11 +175,12 @@ async def manage_view_page(model_view: Any, request: Request) -> Response:
             error, status_code = exc.message, _page_status(exc)
         else:
             if done is None:
-                Flash.success(request, f"View “{view.name}” deleted.")
+                Flash.success(request, _("View “{name}” deleted.").format(name=view.name))
                 list_url = str(request.url_for("admin:list", identity=resource.name))
                 return RedirectResponse(f"{list_url}?{view.query}" if view.query else list_url,
                                         status.HTTP_303_SEE_OTHER)
-            Flash.success(request, f"View “{done.name}” {'updated' if do == 'update' else 'saved'}.")
+            Flash.success(request, (_("View “{name}” updated.") if do == "update" else _("View “{name}” saved.")).format(
+                name=done.name))
             return RedirectResponse(open_url(request, done), status.HTTP_303_SEE_OTHER)
     context = {
         "title": f"View “{view.name}” of {resource.plural.lower()}", "model_view": model_view,

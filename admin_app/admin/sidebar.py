@@ -16,8 +16,10 @@ from sqlalchemy.sql.expression import Select
 from starlette.datastructures import URL
 from starlette.requests import Request
 
+from admin_app.admin.display import count_text
+from admin_app.i18n import lazy_gettext
 from admin_app.resources.spec import Boolean, Choice, DateRange, Lookup, Range, Resource
-from admin_app.services.facets import choice_key, count_text
+from admin_app.services.facets import choice_key
 from admin_app.services.filtering import PRESET
 
 Chip = tuple[str, URL]  # an active filter: what it says, the list's URL without it
@@ -104,7 +106,7 @@ class BoundsFilter(SidebarFilter):
         self.low_param, self.high_param, self.title = low, high, title
         self.parameter_name = low
         self.input_type = "date" if dates else "number"
-        self.labels = ("after", "before") if dates else ("from", "to")
+        self.labels = (lazy_gettext("after"), lazy_gettext("before")) if dates else (lazy_gettext("from"), lazy_gettext("to"))
 
     def clear_url(self, request: Request) -> URL:
         return _clear(request, self.low_param, self.high_param)
@@ -129,7 +131,7 @@ class LookupFilter(SidebarFilter):
 
     def __init__(self, resource: Resource, relation_name: str) -> None:
         self.relation = resource.relation(relation_name)
-        self.parameter_name, self.title = self.relation.param, self.relation.label
+        self.parameter_name, self.title = self.relation.param, lazy_gettext(self.relation.label)
         self.identity = resource.name
 
     def lookup_url(self, request: Request) -> URL:
@@ -203,19 +205,22 @@ def choices_of(resource: Resource, name: str) -> list[tuple[str, str]]:
 
 
 def sidebar(resource: Resource) -> list[SidebarFilter]:
-    """The sidebar entries of a resource's declared presets and filters, in declared order."""
+    """The sidebar entries of a resource's declared presets and filters, in declared order;
+    their words translated each time they are shown."""
     entries: list[SidebarFilter] = []
     if resource.presets:
-        entries.append(SingleFilter(PRESET, "Show", [(p.name, p.label) for p in resource.presets]))
+        presets = [(p.name, lazy_gettext(p.label)) for p in resource.presets]
+        entries.append(SingleFilter(PRESET, lazy_gettext("Show"), presets))
     for spec in resource.filters:
         if isinstance(spec, Lookup):
             entries.append(LookupFilter(resource, spec.relation))
             continue
-        title = resource.label_of(spec.field)
+        title = lazy_gettext(resource.label_of(spec.field))
+        declared = [(key, lazy_gettext(label)) for key, label in choices_of(resource, spec.field)]
         if isinstance(spec, Choice):
-            entries.append(ChoiceFilter(spec.field, title, choices_of(resource, spec.field)))
+            entries.append(ChoiceFilter(spec.field, title, declared))
         elif isinstance(spec, Boolean):
-            choices = choices_of(resource, spec.field) or [("true", "Yes"), ("false", "No")]
+            choices = declared or [("true", lazy_gettext("Yes")), ("false", lazy_gettext("No"))]
             entries.append(SingleFilter(spec.field, title, choices))
         elif isinstance(spec, Range):
             entries.append(BoundsFilter(f"{spec.field}_min", f"{spec.field}_max", title, dates=False))

@@ -46,6 +46,8 @@ from admin_app.admin.saved_views import (
 )
 from admin_app.admin.sidebar import sidebar
 from admin_app.errors import InvalidInput
+from admin_app.i18n import gettext as _
+from admin_app.i18n import lazy_gettext
 from admin_app.resources import Registry
 from admin_app.resources.spec import DeleteRows, Relation, Resource, RunAction
 from admin_app.services import columns, saved_views
@@ -104,16 +106,20 @@ class ResourceView(RoutedRowUrls, BulkActions, ResourceForms, DetailsPage):
     def list_buttons(self, request: Request) -> list[tuple[str, str]]:
         """Extra (label, url) buttons on the list page."""
         query = self.list_state(request)
-        buttons = [("Columns", str(request.url_for(f"admin:view-{self.identity}-choose_columns")) + (f"?{query}" if query else ""))]
+        buttons = [(_("Columns"), str(request.url_for(f"admin:view-{self.identity}-choose_columns")) + (f"?{query}" if query else ""))]
         if saved_views.may_keep(request.app.state.authenticator.principal(request), self.resource):
             url = str(request.url_for(f"admin:view-{self.identity}-new_saved_view"))
-            buttons.append(("Save view", url + (f"?{query}" if query else "")))
+            buttons.append((_("Save view"), url + (f"?{query}" if query else "")))
         if self.resource.list_editable and self.has_permission(request, "edit"):
             url = str(request.url_for(f"admin:view-{self.identity}-list_edit"))
-            buttons.append(("Edit in list", url + (f"?{query}" if query else "")))
+            buttons.append((_("Edit in list"), url + (f"?{query}" if query else "")))
         if self.resource.import_columns and self.has_permission(request, "import"):
-            buttons.append(("Import", str(request.url_for(f"admin:view-{self.identity}-import_csv"))))
+            buttons.append((_("Import"), str(request.url_for(f"admin:view-{self.identity}-import_csv"))))
         return buttons
+
+    def search_placeholder(self) -> str:
+        """SQLAdmin's, with the labels in the request's language (it joins them as they are)."""
+        return ", ".join(str(self._column_labels.get(field, field)) for field in self._search_fields)
 
     # --- the list: one query for the rows, one bounded count ------------------------------
     def shown_columns(self, request: Request) -> list[str]:
@@ -164,7 +170,7 @@ class ResourceView(RoutedRowUrls, BulkActions, ResourceForms, DetailsPage):
         page = self.validate_page_number(params.get("page"), 1)
         size = self.validate_page_number(params.get("pageSize"), self.page_size)
         if size < 1:
-            raise HTTPException(status.HTTP_400_BAD_REQUEST, "Invalid page or pageSize parameter")
+            raise HTTPException(status.HTTP_400_BAD_REQUEST, _("Invalid page or pageSize parameter"))
         size = min(size, max(self.page_size_options))
         spec, ordering = self.admin_filter(request), self.admin_ordering(request)
         count, rows, page, request.state.list_columns, request.state.facets = await anyio.to_thread.run_sync(
@@ -199,7 +205,7 @@ class ResourceView(RoutedRowUrls, BulkActions, ResourceForms, DetailsPage):
                 })
 
         return export_response(
-            self.name_plural.lower(), export_type, export_columns(self.resource), self.session_maker, data,
+            self.resource.plural.lower(), export_type, export_columns(self.resource), self.session_maker, data,
             timeout_ms=settings.export_statement_timeout_ms, on_done=record_export,
         )
 
@@ -254,7 +260,7 @@ def _action_method(resource_action: Any) -> Any:
         return await self.run_bulk(request, resource_action)
 
     in_detail = isinstance(resource_action, DeleteRows | RunAction) or resource_action.in_detail
-    return action(resource_action.slug, resource_action.title, add_in_detail=in_detail)(run)
+    return action(resource_action.slug, lazy_gettext(resource_action.title), add_in_detail=in_detail)(run)
 
 
 def view_for(resource: Resource, registry: Registry) -> type[ResourceView]:
@@ -262,11 +268,12 @@ def view_for(resource: Resource, registry: Registry) -> type[ResourceView]:
     shown = formatters(resource, registry.of_model, role_allows_request)
     attrs: dict[str, Any] = {
         "resource": resource, "registry": registry,
-        "name": resource.label, "name_plural": resource.plural, "icon": resource.icon,
+        # The declared words, in the language of the request that shows them.
+        "name": lazy_gettext(resource.label), "name_plural": lazy_gettext(resource.plural), "icon": resource.icon,
         "identity": resource.name,
         "column_list": list(resource.list_columns),
         "column_details_list": list(resource.detail_columns or [f.name for f in resource.fields if not getattr(f, "secret", False)]),
-        "column_labels": {f.name: f.label for f in resource.fields},
+        "column_labels": {f.name: lazy_gettext(f.label) for f in resource.fields},
         "column_formatters": shown, "column_formatters_detail": shown,
         "column_type_formatters": type_formatters(), "column_type_formatters_detail": type_formatters(),
         "column_sortable_list": [n for n in resource.sortable if n in columns.choosable(resource)],

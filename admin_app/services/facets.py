@@ -53,13 +53,6 @@ def rounded(estimate: int) -> ApproximateCount:
     return ApproximateCount(round(estimate / scale) * scale)
 
 
-def count_text(count: int | None) -> str:
-    """How a count reads next to its choice: "1,204", "about 210,000", or nothing (unknown)."""
-    if count is None:
-        return ""
-    return str(count) if isinstance(count, ApproximateCount) else f"{count:,}"
-
-
 def within(db: Session, statement: Select, budget: Budget) -> list[Any] | None:
     """The statement's rows if it finishes within the budget; None if it was stopped
     (services/budget.py)."""

@@ -130,6 +130,16 @@ def log_expected_errors_at_info(*expected: type[BaseException]) -> None:
     logger.addFilter(_ExpectedErrorsAtInfo(tuple(expected)))
 
 
+def follow_language(language: str, catalog: Any) -> None:
+    """SQLAdmin's Python-side gettext (its save buttons' labels, `_save_button_clicked`) in the
+    request's language: its context variables, set as its `LocaleMiddleware` would (whose
+    locale list has no fr/es). Covered by tests/admin/test_language_messages.py."""
+    import sqladmin.i18n as sqladmin_i18n
+
+    sqladmin_i18n._current_locale.set(language)
+    sqladmin_i18n._current_translation.set(catalog)
+
+
 def cache_template_urls(env: Any, *, reload_templates: bool, size: int = 4096) -> None:
     """SQLAdmin's template `url_for` (`Jinja2Templates.__init__`) routes the name and builds an
     absolute URL at every call, some forty times a list page; the same base URL, name and
