@@ -24,6 +24,11 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.visitors import InternalTraversal
 
 TRIGRAM = 3  # characters: the shortest term the FTS5 trigram tokenizer can find
+# A compile keyword for PostgreSQL's row estimates (EXPLAIN, nothing run): the candidates
+# rendered as TRUE. The planner takes the candidates' LIKE and the row's same LIKE for two
+# independent conditions and multiplies their selectivities (1,000,000 tasks: 'vandermeer'
+# estimated 1,007 rows instead of ~24,000), which the list's count would believe.
+FOR_ESTIMATE = "search_estimate"
 
 
 def escape_like(term: str) -> str:
@@ -72,6 +77,8 @@ def _sqlite(element: IndexedCandidates, compiler: Any, **kw: Any) -> str:
 
 @compiles(IndexedCandidates, "postgresql")
 def _postgresql(element: IndexedCandidates, compiler: Any, **kw: Any) -> str:
+    if kw.get(FOR_ESTIMATE):  # see FOR_ESTIMATE
+        return compiler.process(true(), **kw)
     index = sql.table(element.index, sql.column("id"), *(sql.column(name) for name in element.columns))
     found = or_(*(index.c[name].ilike(element.pattern, escape="\\") for name in element.columns))
     return compiler.process(element.row_id.in_(select(index.c.id).where(found)), **kw)
