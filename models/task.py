@@ -84,16 +84,6 @@ class TaskBase(SQLModel):
 _VERSION = version_column()
 
 
-def _trigram_index(column: str) -> Index:
-    """PostgreSQL only: substring search (ILIKE '%term%') through pg_trgm instead of a scan."""
-    index = Index(
-        f"ix_task_{column}_trgm", column,
-        postgresql_using="gin", postgresql_ops={column: "gin_trgm_ops"},
-        info={"postgresql_only": True},
-    )
-    return index.ddl_if(dialect="postgresql")
-
-
 class Task(TaskBase, Stamped, table=True):
     __mapper_args__ = {"version_id_col": _VERSION}
     __tablename__ = "task"
@@ -108,8 +98,6 @@ class Task(TaskBase, Stamped, table=True):
         Index("ix_task_title_id", "title", "id"),
         Index("ix_task_created_at_id", "created_at", "id"),
         Index("ix_task_updated_at_id", "updated_at", "id"),
-        _trigram_index("title"),
-        _trigram_index("description"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

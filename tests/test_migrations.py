@@ -78,19 +78,72 @@ def test_concurrent_migrations_on_postgres_migrate_once(pg_databases, tmp_path) 
         engine.dispose()
 
 
-def test_substring_search_has_trigram_indexes_on_postgres(engine, db_kind: str) -> None:  # noqa: ANN001
+def _postgres_search_objects(connection) -> dict[str, object]:  # noqa: ANN001
     from sqlalchemy import text
 
+    def rows(sql: str) -> set:
+        return {tuple(r) for r in connection.execute(text(sql))}
+
+    return {
+        "task_trgm": rows("SELECT indexname FROM pg_indexes WHERE tablename = 'task' AND indexdef LIKE '%gin_trgm_ops%'"),
+        "search_indexes": rows("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'task_search'"),
+        "columns": rows("SELECT column_name FROM information_schema.columns WHERE table_name = 'task_search'"),
+        "triggers": rows("SELECT tgname, pg_get_triggerdef(oid) FROM pg_trigger WHERE tgrelid = 'task'::regclass"
+                         " AND NOT tgisinternal"),
+        "cascade": rows("SELECT confdeltype FROM pg_constraint WHERE conrelid = to_regclass('task_search')"
+                        " AND contype = 'f' AND confrelid = 'task'::regclass"),
+    }
+
+
+def test_substring_search_has_trigram_indexes_on_postgres(engine, db_kind: str) -> None:  # noqa: ANN001
+    """PostgreSQL: the trigram GIN indexes are on `task_search` (0016), none on task, and the two
+    triggers that keep it in step fire on INSERT and on UPDATE OF title, description only."""
     with engine.connect() as connection:
-        if db_kind == "postgresql":
-            rows = connection.execute(text(
-                "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'task' AND indexname LIKE '%trgm'"
-            )).all()
-            assert {name for name, _ in rows} == {"ix_task_title_trgm", "ix_task_description_trgm"}
-            assert all("gin" in definition and "gin_trgm_ops" in definition for _, definition in rows)
-        else:  # SQLite keeps working without them
+        if db_kind != "postgresql":  # SQLite keeps working without them
             names = {ix["name"] for ix in inspect(engine).get_indexes("task")}
             assert not any(name.endswith("_trgm") for name in names)
+            return
+        found = _postgres_search_objects(connection)
+    assert found["task_trgm"] == set()  # a bulk edit of task writes no text index
+    trigram = {name: d for name, d in found["search_indexes"] if "gin_trgm_ops" in d}
+    assert set(trigram) == {"ix_task_search_title_trgm", "ix_task_search_description_trgm"}
+    assert all("USING gin" in d for d in trigram.values())
+    assert found["columns"] == {("id",), ("title",), ("description",)}
+    assert found["cascade"] == {("c",)}  # ON DELETE CASCADE
+    triggers = dict(found["triggers"])
+    assert set(triggers) == {"task_search_insert", "task_search_update"}
+    assert "AFTER INSERT ON public.task REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT" in triggers["task_search_insert"]
+    assert "AFTER UPDATE OF title, description ON public.task FOR EACH ROW WHEN" in triggers["task_search_update"]
+
+
+def test_postgres_search_table_downgrades_and_upgrades_again(pg_databases) -> None:  # noqa: ANN001
+    from alembic import command
+    from sqlalchemy import text
+
+    from admin_app.migrate import alembic_config
+
+    engine = build_engine(make_settings(pg_databases.create("admin_search_down")))
+    try:
+        upgrade_to_head(engine)
+        with engine.begin() as connection:
+            connection.execute(text("INSERT INTO task (title, description, status, priority, version, created_at,"
+                                    " updated_at) VALUES ('Café invoice', 'REF-1', 'pending', 1, 1, now(), now())"))
+        config = alembic_config()
+        with engine.connect() as connection:
+            config.attributes["connection"] = connection
+            command.downgrade(config, "0015")
+        with engine.connect() as connection:
+            down = _postgres_search_objects(connection)
+        assert down["task_trgm"] == {("ix_task_title_trgm",), ("ix_task_description_trgm",)}
+        assert down["columns"] == set() and down["triggers"] == set()
+        upgrade_to_head(engine)
+        with engine.connect() as connection:
+            up = _postgres_search_objects(connection)
+            copied = connection.execute(text("SELECT title, description FROM task_search")).all()
+        assert up["task_trgm"] == set() and len(up["triggers"]) == 2
+        assert [tuple(r) for r in copied] == [("Café invoice", "REF-1")]  # filled from the rows
+    finally:
+        engine.dispose()
 
 
 def test_alembic_command_line_uses_database_url(db_url: str, project_root) -> None:  # noqa: ANN001

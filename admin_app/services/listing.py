@@ -19,6 +19,7 @@ from admin_app.errors import InvalidInput
 from admin_app.resources.spec import Relation, Resource
 from admin_app.services.filtering import FilterBase, column_type, filters_of
 from admin_app.services.pagination import Ordering, Page, SortKey, order_by, paginate, parse_sort
+from admin_app.services.search import FOR_ESTIMATE
 from models.common import MAX_DB_ID, reject_control_characters
 
 SortText = Annotated[str, AfterValidator(reject_control_characters)]
@@ -175,7 +176,7 @@ def table_rows(db: Session, table: str) -> int:
 def planner_rows(db: Session, statement: Select) -> int:
     """PostgreSQL's estimate of how many rows `statement` returns (EXPLAIN, nothing run)."""
     compiled = statement.compile(
-        dialect=db.get_bind().dialect, compile_kwargs={"render_postcompile": True}
+        dialect=db.get_bind().dialect, compile_kwargs={"render_postcompile": True, FOR_ESTIMATE: True}
     )
     plan = db.connection().exec_driver_sql(
         "EXPLAIN (FORMAT JSON) " + str(compiled), compiled.params
