@@ -42,7 +42,7 @@ TASK_INDEXES = [
     "task_pkey", "ix_task_status_id", "ix_task_priority_id", "ix_task_assignee_id_id",
     "ix_task_due_date_id", "ix_task_title_id", "ix_task_created_at_id", "ix_task_updated_at_id",
 ]
-# Since migration 0016 the trigram indexes are on task_search (a bulk edit of task leaves them
+# Since migration 0017 the trigram indexes are on task_search (a bulk edit of task leaves them
 # alone): the "app" variant merges their pending lists, as the app does.
 TRGM = ["ix_task_search_title_trgm", "ix_task_search_description_trgm"]
 AUDIT_INDEXES = ["ix_audit_entry_action", "ix_audit_entry_actor_id", "ix_audit_entry_at", "ix_audit_entry_entity"]

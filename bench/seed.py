@@ -276,7 +276,7 @@ def analyze(engine: Engine) -> None:
     """Fresh planner statistics (and a visibility map on PostgreSQL, as autovacuum would leave)."""
     if engine.dialect.name == "postgresql":
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            # task_search: the searchable text (migration 0016), filled by task's insert trigger
+            # task_search: the searchable text (migration 0017), filled by task's insert trigger
             tables = ", ".join(f'"{t}"' for t in existing(engine, "task", "task_search", "user"))
             conn.exec_driver_sql(f"VACUUM (ANALYZE) {tables}")
     else:

@@ -96,7 +96,7 @@ def _postgres_search_objects(connection) -> dict[str, object]:  # noqa: ANN001
 
 
 def test_substring_search_has_trigram_indexes_on_postgres(engine, db_kind: str) -> None:  # noqa: ANN001
-    """PostgreSQL: the trigram GIN indexes are on `task_search` (0016), none on task, and the two
+    """PostgreSQL: the trigram GIN indexes are on `task_search` (0017), none on task, and the two
     triggers that keep it in step fire on INSERT and on UPDATE OF title, description only."""
     with engine.connect() as connection:
         if db_kind != "postgresql":  # SQLite keeps working without them
@@ -131,7 +131,7 @@ def test_postgres_search_table_downgrades_and_upgrades_again(pg_databases) -> No
         config = alembic_config()
         with engine.connect() as connection:
             config.attributes["connection"] = connection
-            command.downgrade(config, "0015")
+            command.downgrade(config, "0016")
         with engine.connect() as connection:
             down = _postgres_search_objects(connection)
         assert down["task_trgm"] == {("ix_task_title_trgm",), ("ix_task_description_trgm",)}

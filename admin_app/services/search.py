@@ -5,7 +5,7 @@ table declared with `search_index` has a search table `<table>_search` holding i
 text, kept in step by triggers that fire on a new row, a deleted one, and a change of the
 searchable text only (a bulk edit of status, priority, assignee or due date never writes it):
 on SQLite an FTS5 table with the `trigram` tokenizer (migration 0015), on PostgreSQL a plain
-table with a trigram GIN index per column (migration 0016). The search first takes the
+table with a trigram GIN index per column (migration 0017). The search first takes the
 candidate ids from it, `id IN (SELECT rowid ... MATCH)` on SQLite, `id IN (SELECT id FROM
 task_search WHERE <the same ILIKE on its columns>)` on PostgreSQL, then checks the LIKE on
 those rows of the table itself. The FTS5 tokenizer folds case over all of Unicode, SQLite's

@@ -12,8 +12,8 @@ list), a delete cascades. Nothing else writes it. The trigger functions are SECU
 a role that may write `task` needs no grant on `task_search`. admin_app/services/search.py
 searches it (`task.id IN (SELECT id FROM task_search WHERE ...)`).
 
-Revision ID: 0016
-Revises: 0015
+Revision ID: 0017
+Revises: 0016
 Create Date: 2026-12-02
 """
 
@@ -21,8 +21,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = '0016'
-down_revision: str | None = '0015'
+revision: str = '0017'
+down_revision: str | None = '0016'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
