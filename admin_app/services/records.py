@@ -39,9 +39,8 @@ def get(db: Session, resource: Resource, row_id: int) -> Any:
 
 def load(db: Session, resource: Resource, row_id: int, relations: Iterable[str] = ()) -> Any:
     """A row with `relations` loaded, fresh from the database."""
-    listing = listing_of(resource)
-    query = listing.statement([resource.model.id == row_id], relations)
-    row = db.execute(query.execution_options(populate_existing=True)).unique().scalar_one_or_none()
+    query = listing_of(resource).by_id(relations)
+    row = db.execute(query, {"row_id": row_id}).unique().scalar_one_or_none()
     if row is None:
         raise NotFound(f"{resource.label} {row_id} not found.")
     return row
