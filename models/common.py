@@ -121,11 +121,15 @@ def reject_control_characters(value: str | None) -> str | None:
 
 
 # The same rule as a JSON-schema pattern, so the API schema states it: C0 controls but tab,
-# LF and CR are refused anywhere in the text; a non-blank text has a character that is not
-# white space. (`\s` means the same in Python, ECMAScript and Rust for what is left.)
+# LF and CR are refused anywhere in the text; a non-blank text has a character that
+# `str.strip` keeps. The white space is spelled out: `\s` differs between the engines that
+# read these patterns (ECMAScript's leaves out U+0085 and has U+FEFF, which Python's and
+# Rust's do the other way round), and the server decides blankness with `str.strip`.
 _CONTROLS = r"\x00-\x08\x0b\x0c\x0e-\x1f"
+_SPACE = r"\t\n\x0b\x0c\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+NOT_SPACE = rf"[^{_SPACE}]"
 TEXT_PATTERN = rf"^[^{_CONTROLS}]*$"
-NON_BLANK_TEXT_PATTERN = rf"^[^{_CONTROLS}]*[^\s{_CONTROLS}][^{_CONTROLS}]*$"
+NON_BLANK_TEXT_PATTERN = rf"^[^{_CONTROLS}]*[^{_SPACE}{_CONTROLS}][^{_CONTROLS}]*$"
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from admin_app.services.filtering import SEARCH, FilterBase, filters_of
 from admin_app.services.listing import listing_of
 from admin_app.services.pagination import CURSOR_PATTERN, MAX_CURSOR_LENGTH, sort_choices
 from admin_app.services.schemas import bulk_set_model
-from models.common import NON_BLANK_TEXT_PATTERN, DbId, YesNo
+from models.common import NON_BLANK_TEXT_PATTERN, NOT_SPACE, DbId, YesNo
 from models.saved_view import NAME_MAX as VIEW_NAME_MAX
 
 
@@ -61,7 +61,7 @@ def bulk_rules(filter_model: type) -> list[dict[str, Any]]:
     """What BulkRequestBase checks, as JSON schema: `ids` or a non-empty `filter`, and `set`
     or `"delete": true` (a filter is empty when every condition is null, or its search blank)."""
     # A search of nothing but spaces is no search (the filter drops it): not a condition.
-    searching = {"type": "string", "pattern": r"\S"}
+    searching = {"type": "string", "pattern": NOT_SPACE}
     some_condition = [{"required": [name], "properties": {name: searching if name == SEARCH else {"not": {"type": "null"}}}}
                       for name in filter_model.model_fields]
     return [
