@@ -1,7 +1,8 @@
 """A Babel extraction method for the words the declarations hold (babel.cfg): each table's
 labels, choice labels, presets, action titles and results, built as the app builds them
 (`set_each_choice` makes "Mark as done" at start-up), plus My account's theme names and the
-login's fixed answers (`auth.outcomes`, shared with the API: the login pages translate them).
+login's fixed answers and the throttled login's (`auth.outcomes`, shared with the API: the login
+pages translate them).
 
 The admin translates them where it shows them (`admin_app.i18n.gettext`); the API and the
 CLI keep them as declared.
@@ -50,5 +51,8 @@ def declared_words() -> list[str]:
 
 def extract_declarations(fileobj: Any, keywords: Any, comment_tags: Any, options: Any) -> Iterator[tuple]:
     """Babel's extractor signature: (line, function, message, comments) per word."""
+    from auth.outcomes import THROTTLED
+
     for word in declared_words():
         yield 1, "gettext", word, []
+    yield 1, "ngettext", THROTTLED, []

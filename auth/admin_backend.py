@@ -13,6 +13,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from admin_app.i18n import ngettext
 from auth.authenticator import (
     BUSY_MESSAGE,
     INACTIVE_ACCOUNT,
@@ -77,7 +78,7 @@ class AdminAuthentication(AuthenticationBackend):
             return response
         if result.outcome is LoginOutcome.throttled:
             response = await self._login_page(
-                request, error=throttled_message(result.retry_after or 60), status_code=429,
+                request, error=throttled_message(result.retry_after or 60, ngettext), status_code=429,
                 next_url=next_url, email=email,
             )
             response.headers["Retry-After"] = str(result.retry_after)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from dataclasses import dataclass
 
 
@@ -50,7 +51,17 @@ PENDING_EXPIRED = "The sign-in took too long or was already completed. Log in ag
 BUSY_MESSAGE = "Too many logins are being checked right now. Try again in a moment."
 
 
-def throttled_message(seconds: int) -> str:
+THROTTLED = (
+    "Too many failed logins. Try again in about {minutes} minute.",
+    "Too many failed logins. Try again in about {minutes} minutes.",
+)
+
+
+def _english(singular: str, plural: str, n: int) -> str:
+    return singular if n == 1 else plural
+
+
+def throttled_message(seconds: int, ngettext: Callable[[str, str, int], str] = _english) -> str:
+    """In English for the API; the admin's pages pass their language's `ngettext`."""
     minutes = max(1, round(seconds / 60))
-    unit = "minute" if minutes == 1 else "minutes"
-    return f"Too many failed logins. Try again in about {minutes} {unit}."
+    return ngettext(*THROTTLED, minutes).format(minutes=minutes)

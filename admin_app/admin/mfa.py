@@ -19,6 +19,7 @@ from starlette.routing import Route
 
 from admin_app import audit
 from admin_app.i18n import gettext as _
+from admin_app.i18n import ngettext
 from admin_app.services import users as user_service
 from admin_app.services.actor import Actor
 from admin_app.services.unit import unit_of_work
@@ -127,12 +128,12 @@ class SecondFactorPages:
         if result.outcome is LoginOutcome.throttled:
             response = await self._second_factor_page(
                 request, email, has_passkeys, next_url,
-                error=throttled_message(result.retry_after or 60), status_code=429,
+                error=throttled_message(result.retry_after or 60, ngettext), status_code=429,
             )
             response.headers["Retry-After"] = str(result.retry_after)
             return response
         if result.outcome is LoginOutcome.bad_code:
-            error = "The passkey was not accepted." if credential else INVALID_CODE
+            error = _("The passkey was not accepted.") if credential else INVALID_CODE
             return await self._second_factor_page(
                 request, email, has_passkeys, next_url, error=error, status_code=400
             )
@@ -174,12 +175,12 @@ class SecondFactorPages:
         )
         if result.outcome is LoginOutcome.ok:
             page = await self._render(request, "recovery_codes.html", {
-                "codes": result.recovery_codes, "next": next_url, "title": "Recovery codes",
+                "codes": result.recovery_codes, "next": next_url, "title": _("Recovery codes"),
             })
             return self._logged_in(request, result, page)
         if result.outcome is LoginOutcome.throttled:
             response = await self._enrol_page(
-                request, email, secret, next_url, error=throttled_message(result.retry_after or 60),
+                request, email, secret, next_url, error=throttled_message(result.retry_after or 60, ngettext),
                 status_code=429,
             )
             response.headers["Retry-After"] = str(result.retry_after)
@@ -229,10 +230,10 @@ class SecondFactorPages:
             return authenticated
         principal: Principal = authenticator.principal(request)
         if not principal.can("user", "edit"):
-            return Response("Forbidden", status_code=403)
+            return Response(_("Forbidden"), status_code=403)
         user_id = parse_db_id(request.path_params["pk"])
         if user_id is None:  # no row has it (SQLite cannot even bind it)
-            return Response("User not found", status_code=404)
+            return Response(_("User not found"), status_code=404)
         details_url = str(request.url_for("admin:details", identity="user", pk=user_id))
 
         def load() -> dict | None:
@@ -244,12 +245,12 @@ class SecondFactorPages:
 
         context = await run_in_threadpool(load)
         if context is None:
-            return Response("User not found", status_code=404)
-        context.update(details_url=details_url, title="Second factors", error=None, self_reset=False)
+            return Response(_("User not found"), status_code=404)
+        context.update(details_url=details_url, title=_("Second factors"), error=None, self_reset=False)
         if user_id == principal.user_id:
             context["self_reset"] = True
             if request.method == "POST":
-                context["error"] = "Your own second factors are changed in My account."
+                context["error"] = _("Your own second factors are changed in My account.")
                 return await self._render(request, "user_second_factors.html", context, 400)
         if request.method == "GET":
             return await self._render(request, "user_second_factors.html", context)

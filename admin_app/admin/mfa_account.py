@@ -15,6 +15,7 @@ from admin_app import audit
 from admin_app.admin.messages import StaffError
 from admin_app.admin.mfa import REGISTRATION_MAX_AGE, authenticator_of, registration_signer, totp_setup
 from admin_app.i18n import gettext as _
+from admin_app.i18n import ngettext
 from admin_app.services import users as user_service
 from auth import throttle
 from auth import webauthn as passkeys
@@ -66,7 +67,7 @@ class AccountSecondFactors:
         address = authenticator.address(request)
         block = throttle.find_block(db, authenticator.config, principal.email, address)
         if block is not None:
-            raise StaffError(throttled_message(block.seconds), 429)
+            raise StaffError(throttled_message(block.seconds, ngettext), 429)
         return address
 
     def _failed(self, db: Any, request: Request, principal: Principal, address: str, what: str) -> None:
@@ -96,7 +97,7 @@ class AccountSecondFactors:
             audit.record(db, "mfa_totp_enrolled", "user", principal.user_id)
 
         await self._write(principal, work)
-        return self.view._done(request, "Scan the QR code with your authenticator app, then enter its code.")  # noqa: SLF001
+        return self.view._done(request, _("Scan the QR code with your authenticator app, then enter its code."))  # noqa: SLF001
 
     async def totp_cancel(self, request: Request, principal: Principal, form: dict) -> Response:
         mfa = authenticator_of(request).mfa
@@ -107,7 +108,7 @@ class AccountSecondFactors:
             mfa.disable_totp(db, principal.user_id)
 
         await self._write(principal, work)
-        return self.view._done(request, "Set-up cancelled.")  # noqa: SLF001
+        return self.view._done(request, _("Set-up cancelled."))  # noqa: SLF001
 
     async def totp_confirm(self, request: Request, principal: Principal, form: dict) -> Response:
         mfa = authenticator_of(request).mfa
@@ -121,17 +122,17 @@ class AccountSecondFactors:
             if not mfa.confirm_totp(db, principal.user_id, code):
                 db.rollback()
                 self._failed(db, request, principal, address, "totp-confirm")
-                raise StaffError(f"Code: {INVALID_CODE}")
+                raise StaffError(_("Code: {message}").format(message=_(INVALID_CODE)))
             audit.record(db, "mfa_totp_confirmed", "user", principal.user_id)
             # With a passkey already, its recovery codes stay as they are.
             return self._first_factor(db, request, principal, "totp") if first else None
 
         codes = await self._write(principal, work)
         if not codes:
-            return self.view._done(request, "Authenticator app added.")  # noqa: SLF001
+            return self.view._done(request, _("Authenticator app added."))  # noqa: SLF001
         return await self.view._page(  # noqa: SLF001
             request, principal, recovery_codes=codes,
-            notice="Two-factor sign-in is on. Save these recovery codes now: they are shown once.",
+            notice=_("Two-factor sign-in is on. Save these recovery codes now: they are shown once."),
         )
 
     async def totp_disable(self, request: Request, principal: Principal, form: dict) -> Response:
@@ -150,13 +151,13 @@ class AccountSecondFactors:
             if mfa.check_code(db, user.id, code) is None:
                 db.rollback()
                 self._failed(db, request, principal, address, "totp-disable")
-                raise StaffError(f"Code: {INVALID_CODE}")
+                raise StaffError(_("Code: {message}").format(message=_(INVALID_CODE)))
             mfa.disable_totp(db, user.id)
             audit.record(db, "mfa_totp_disabled", "user", user.id)
             return self._after_removal(db, request, principal, user.role)
 
         signed_out = await self._write(principal, work)
-        return self._removed(request, signed_out, "Authenticator app removed.")
+        return self._removed(request, signed_out, _("Authenticator app removed."))
 
     def _after_removal(self, db: Any, request: Request, principal: Principal, role: str) -> bool:
         """With no factor left where the role requires one, every session ends (this one
@@ -187,7 +188,7 @@ class AccountSecondFactors:
         codes = await self._write(principal, work)
         return await self.view._page(  # noqa: SLF001
             request, principal, recovery_codes=codes,
-            notice="New recovery codes: the old ones no longer work. Save these now: they are shown once.",
+            notice=_("New recovery codes: the old ones no longer work. Save these now: they are shown once."),
         )
 
     async def passkey_add(self, request: Request, principal: Principal, form: dict) -> Response:
@@ -231,10 +232,10 @@ class AccountSecondFactors:
         if codes:
             return await self.view._page(  # noqa: SLF001
                 request, principal, recovery_codes=codes,
-                notice=f"Passkey “{name}” added: two-factor sign-in is on. Save these recovery codes now: "
-                "they are shown once.",
+                notice=_("Passkey “{name}” added: two-factor sign-in is on. Save these recovery codes now: "
+                         "they are shown once.").format(name=name),
             )
-        return self.view._done(request, f"Passkey “{name}” added.")  # noqa: SLF001
+        return self.view._done(request, _("Passkey “{name}” added.").format(name=name))  # noqa: SLF001
 
     async def passkey_remove(self, request: Request, principal: Principal, form: dict) -> Response:
         mfa = authenticator_of(request).mfa
@@ -249,5 +250,5 @@ class AccountSecondFactors:
             return passkey.name, self._after_removal(db, request, principal, user.role)
 
         name, signed_out = await self._write(principal, work)
-        return self._removed(request, signed_out, f"Passkey “{name}” removed.")
+        return self._removed(request, signed_out, _("Passkey “{name}” removed.").format(name=name))
 

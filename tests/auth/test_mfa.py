@@ -479,3 +479,35 @@ def test_a_passkey_answer_that_does_not_verify_is_a_failed_attempt(app, enrolled
     with db_of(app) as db:
         failures = db.execute(select(AuditEntry).where(AuditEntry.action == "mfa_failure")).scalars().all()
     assert [f.details["method"] for f in failures] == ["passkey"] * 3
+
+
+def test_the_second_factor_pages_answer_in_the_users_language(app) -> None:  # noqa: ANN001
+    """My account's set-up messages in German (the user's choice), the login's second step and
+    its throttled answer in the browser's language; the API keeps its English words."""
+    fixed_clock(app)
+    client, _user_id = logged_in_client(app, "zwei@example.com")
+    assert account(client, "language", language="de").status_code == 303
+    assert "Seiten erscheinen jetzt auf Deutsch." in client.get("/admin/account").text
+    assert account(client, "totp-start").status_code == 303
+    page = client.get("/admin/account").text
+    assert "Scannen Sie den QR-Code mit Ihrer Authenticator-App und geben Sie dann deren Code ein." in page
+    wrong = account(client, "totp-confirm", code="000000")
+    assert wrong.status_code == 400
+    assert "Code: Dieser Code ist ungültig (oder wurde schon verwendet)." in wrong.text
+    secret = re.search(r'data-secret="([A-Z2-7]+)"', page).group(1)
+    confirmed = account(client, "totp-confirm", code=at(secret, NOW))
+    assert "Die Zwei-Faktor-Anmeldung ist aktiv. Speichern Sie diese Wiederherstellungscodes jetzt" in confirmed.text
+    client.post("/admin/logout", headers=ORIGIN)
+    client.cookies.clear()
+    client.headers["Accept-Language"] = "fr"  # logged out: the browser's language
+    admin_login(client, "zwei@example.com")
+    wrong_answers = [second_factor(client, "123456") for _ in range(4)]  # the 5th failure: the set-up's
+    assert [r.status_code for r in wrong_answers] == [400] * 4
+    assert "Ce code n’est pas valide" in wrong_answers[0].text
+    blocked = second_factor(client, at(secret, NOW + STEP))
+    assert blocked.status_code == 429
+    assert re.search(r"Trop de connexions échouées\. Réessayez dans environ \d+ minutes?\.", blocked.text)
+    refused = api_login(client, "zwei@example.com")
+    assert refused.status_code == 429
+    assert re.fullmatch(r"Too many failed logins\. Try again in about \d+ minutes?\.", refused.json()["detail"])
+    client.__exit__(None, None, None)
