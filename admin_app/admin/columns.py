@@ -35,7 +35,7 @@ def _moved(order: list[str], move: str) -> tuple[list[str], str]:
     """`name:up` or `name:down` applied to the order; the button to focus afterwards."""
     name, _sep, direction = move.rpartition(":")
     if name not in order or direction not in ("up", "down"):
-        raise InvalidInput("Nothing to move.")
+        raise InvalidInput(_("Nothing to move."))
     at = order.index(name)
     to = at - 1 if direction == "up" else at + 1
     if 0 <= to < len(order):
@@ -71,7 +71,7 @@ async def columns_page(view: Any, request: Request) -> Response:
         picked = [str(v) for v in form.getlist("show")]
         try:
             if sorted(sent_order) != sorted(everything):
-                raise InvalidInput("The form's columns are not this list's: reload the page.")
+                raise InvalidInput(_("The form's columns are not this list's: reload the page."))
             order = sent_order
             if form.get("move"):
                 order, focus = _moved(order, str(form["move"]))
@@ -101,7 +101,7 @@ async def columns_page(view: Any, request: Request) -> Response:
             error, status_code = exc.message, 400
             shown = [n for n in order if n in picked]
     context = {
-        "title": f"Columns of the {resource.plural.lower()} list",
+        "title": _("Columns of the {rows} list").format(rows=lowered(_(resource.plural))),
         "rows": [(n, resource.label_of(n), n in shown) for n in order],
         "error": error, "focus": focus, "list_url": view.list_url(request), "saved_view": saved, "kept_view": kept,
         "model_view": view,

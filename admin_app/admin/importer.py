@@ -41,7 +41,7 @@ from admin_app.admin.import_parse import (
 from admin_app.admin.import_parse import _shown_words as shown_words
 from admin_app.admin.messages import StaffError
 from admin_app.admin.pages import ResourcePages, guard
-from admin_app.i18n import format_number, ngettext
+from admin_app.i18n import format_number, lowered, ngettext
 from admin_app.i18n import gettext as _
 from admin_app.resources.spec import Relation, Resource
 from admin_app.services import imports
@@ -124,52 +124,53 @@ async def import_page(view: ResourcePages, request: Request) -> Response:
     try:
         content, token, skip_invalid = await _read_upload(request)
     except UnreadableFile as exc:
-        return await _render(view, request, status_code=400, error=f"Nothing was imported: {exc}")
+        return await _render(view, request, status_code=400, error=_("Nothing was imported: {reason}").format(reason=str(exc)))
     if token is not None:
         try:
             content = _signer(request, view).loads(token, max_age=PREVIEW_SECONDS).encode()
         except SignatureExpired:
-            return await _render(view, request, status_code=400, error="The preview has expired: upload the file again.")
+            return await _render(view, request, status_code=400, error=_("The preview has expired: upload the file again."))
         except BadSignature:
-            return await _render(view, request, status_code=400, error="The preview is not valid: upload the file again.")
+            return await _render(view, request, status_code=400, error=_("The preview is not valid: upload the file again."))
     elif content is None:
-        return await _render(view, request, error="Choose a CSV or Excel (.xlsx) file.", status_code=400)
+        return await _render(view, request, error=_("Choose a CSV or Excel (.xlsx) file."), status_code=400)
     parsed = await anyio.to_thread.run_sync(parse, view.resource, content, _resolver(view))
     if any(p.row <= 1 for p in parsed.problems):
         return await _render(view, request, parsed=parsed, status_code=400,
-                             error="Nothing was imported: the file itself has a problem (below).")
+                             error=_("Nothing was imported: the file itself has a problem (below)."))
     if not parsed.total:
-        return await _render(view, request, parsed=parsed, status_code=400, error="The file has no rows to import.")
+        return await _render(view, request, parsed=parsed, status_code=400, error=_("The file has no rows to import."))
     try:
         plan = await anyio.to_thread.run_sync(lambda: _planned(view, request, parsed))
     except StaffError as exc:
-        return await _render(view, request, parsed=parsed, status_code=400, error=f"Nothing was imported: {exc.message}")
+        return await _render(view, request, parsed=parsed, status_code=400, error=_("Nothing was imported: {reason}").format(reason=exc.message))
     if token is None or (parsed.problems and not skip_invalid):
         signed = _signer(request, view).dumps(content.decode("utf-8-sig"))
         error = None
         if parsed.problems and token is not None:
-            error = f"Nothing was imported: {_bad_rows(parsed)}"
+            error = _("Nothing was imported: {reason}").format(reason=_bad_rows(parsed))
         return await _render(view, request, parsed=parsed, preview=signed, error=error,
                              plan=summary(view, plan, len(parsed.problems)), skip_invalid=skip_invalid,
                              status_code=400 if error else 200)
     if not parsed.rows:
-        return await _render(view, request, parsed=parsed, status_code=400, error="No valid rows to import.")
+        return await _render(view, request, parsed=parsed, status_code=400, error=_("No valid rows to import."))
     try:
         result = await anyio.to_thread.run_sync(lambda: _run(view, request, parsed, dry_run=False))
     except StaffError as exc:
-        return await _render(view, request, parsed=parsed, status_code=400, error=f"Nothing was imported: {exc.message}")
+        return await _render(view, request, parsed=parsed, status_code=400, error=_("Nothing was imported: {reason}").format(reason=exc.message))
     message = done_message(view, result)
     if parsed.problems:  # skip_invalid: say what was left out, on the page
         bad = parsed.bad_rows
         return await _render(view, request, parsed=parsed, created=result.created,
-                             notice=f"{message} {bad:,} invalid row{'s' if bad != 1 else ''} skipped.")
+                             notice=ngettext("{message} {count} invalid row skipped.", "{message} {count} invalid rows skipped.", bad)
+                             .format(message=message, count=format_number(bad)))
     Flash.success(request, message)
     return RedirectResponse(request.url_for("admin:list", identity=view.identity), status_code=status.HTTP_303_SEE_OTHER)
 
 
 def _bad_rows(parsed: ParsedFile) -> str:
-    return (f"{parsed.bad_rows:,} of {parsed.total:,} rows have problems (below). "
-            "Fix them and upload again, or tick “skip invalid rows” and confirm.")
+    return _("{bad} of {total} rows have problems (below). Fix them and upload again, or tick “skip invalid "
+             "rows” and confirm.").format(bad=format_number(parsed.bad_rows), total=format_number(parsed.total))
 
 
 def column_hints(resource: Resource) -> list[tuple[str, str]]:
@@ -195,7 +196,7 @@ async def _render(
 ) -> Response:
     problems = parsed.problems if parsed else []
     context = {
-        "model_view": view, "title": f"Import {view.resource.plural.lower()} from CSV or Excel", "error": error,
+        "model_view": view, "title": _("Import {rows} from CSV or Excel").format(rows=lowered(_(view.resource.plural))), "error": error,
         "notice": notice, "problems": problems[:MAX_LISTED], "more_problems": max(0, len(problems) - MAX_LISTED),
         "created": created, "max_rows": MAX_ROWS, "hints": column_hints(view.resource),
         "import_key": view.resource.import_key, "versioned": view.resource.versioned,

@@ -23,7 +23,7 @@ from starlette.responses import RedirectResponse, Response
 from admin_app.admin.messages import StaffError
 from admin_app.admin.pages import ResourcePages, guard
 from admin_app.errors import RowErrors
-from admin_app.i18n import format_number
+from admin_app.i18n import format_number, lowered
 from admin_app.i18n import gettext as _
 from admin_app.resources.spec import Relation
 from admin_app.services import records
@@ -201,7 +201,7 @@ async def _render(
     first = next((n for n in view.resource.list_columns if n != "id" and n not in view.resource.list_editable), None)
     context = {
         "model_view": view, "rows": rows, "error": error, "cells": cells(view, request),
-        "title": f"Edit {view.resource.plural.lower()} in the list", "list_url": view.list_url(request),
+        "title": _("Edit {rows} in the list").format(rows=lowered(_(view.resource.plural))), "list_url": view.list_url(request),
         "shown_column": first, "shown_label": view.resource.label_of(first) if first else "",
         "noun": view.resource.label.lower(),
     }

@@ -22,6 +22,7 @@ from starlette.responses import RedirectResponse, Response
 from admin_app.admin.principal import admin_actor
 from admin_app.errors import NotFound, ServiceError
 from admin_app.i18n import gettext as _
+from admin_app.i18n import lowered
 from admin_app.services import saved_views
 from admin_app.services.unit import unit_of_work
 from auth.principal import Principal
@@ -117,7 +118,7 @@ async def new_view_page(model_view: Any, request: Request) -> Response:
     except ServiceError as exc:
         error, summary, status_code = error or exc.message, "", 400
     context = {
-        "title": f"Save this {resource.plural.lower()} list as a view", "model_view": model_view,
+        "title": _("Save this {rows} list as a view").format(rows=lowered(_(resource.plural))), "model_view": model_view,
         "error": error, "name": name, "shared": shared, "can_share": saved_views.can_share(principal),
         "state": summary, "list_url": model_view.list_url(request), "view": None,
         "action": request.url.path + (f"?{request.url.query}" if request.url.query else ""),
@@ -183,7 +184,7 @@ async def manage_view_page(model_view: Any, request: Request) -> Response:
                 name=done.name))
             return RedirectResponse(open_url(request, done), status.HTTP_303_SEE_OTHER)
     context = {
-        "title": f"View “{view.name}” of {resource.plural.lower()}", "model_view": model_view,
+        "title": _("View “{name}” of {rows}").format(name=view.name, rows=lowered(_(resource.plural))), "model_view": model_view,
         "error": error, "name": name, "shared": view.shared, "can_share": saved_views.can_share(principal),
         "may_manage": saved_views.may_manage(principal, view), "state": view.query, "view": view,
         "list_url": open_url(request, view), "action": request.url.path,

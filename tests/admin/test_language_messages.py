@@ -95,3 +95,25 @@ def test_a_wrong_password_is_refused_in_spanish_and_escaped(app) -> None:  # noq
         assert page.status_code == 400
         assert "Correo electrónico o contraseña no válidos." in html.unescape(page.text)
         assert "<b>x</b>" not in page.text
+
+
+def test_the_import_page_titles_refuses_and_skips_in_german(editor) -> None:  # noqa: ANN001
+    import re
+
+    german(editor)
+    path = "/admin/task/import-csv"
+    page = html.unescape(editor.get(path).text)
+    assert "Aufgaben aus CSV oder Excel importieren" in page
+    assert "Wählen Sie eine CSV- oder Excel-Datei (.xlsx)." in html.unescape(
+        editor.post(path, data={}, headers=ORIGIN).text)
+    content = "title,priority\nGut,2\nSchlecht,9\nAuch gut,3\n"
+    shown = editor.post(path, files={"csvfile": ("t.csv", content.encode(), "text/csv")}, headers=ORIGIN).text
+    signed = html.unescape(re.search(r'name="preview" value="([^"]+)"', shown).group(1))
+    refused = editor.post(path, data={"preview": signed}, headers=ORIGIN)
+    assert refused.status_code == 400
+    assert "Nichts wurde importiert: 1 von 3 Zeilen haben Probleme (unten)." in html.unescape(refused.text)
+    skipped = editor.post(path, data={"preview": signed, "skip_invalid": "1"}, headers=ORIGIN)
+    assert skipped.status_code == 200
+    assert "1 ungültige Zeile übersprungen." in html.unescape(skipped.text)
+    expired = editor.post(path, data={"preview": signed + "x"}, headers=ORIGIN)
+    assert "Die Vorschau ist ungültig: laden Sie die Datei noch einmal hoch." in html.unescape(expired.text)
