@@ -155,7 +155,7 @@ class SecondFactorPages:
             authenticator.passkey_login_options, request, self._pending_cookie(request)
         )
         if options is None:
-            return JSONResponse({"detail": PENDING_EXPIRED}, status_code=400)
+            return JSONResponse({"detail": _(PENDING_EXPIRED)}, status_code=400)
         return JSONResponse(options)
 
     async def enrol(self, request: Request) -> Response:
@@ -204,7 +204,7 @@ class SecondFactorPages:
         authenticator = authenticator_of(request)
         principal = await run_in_threadpool(authenticator.principal, request)
         if principal is None or principal.via != "session":
-            return JSONResponse({"detail": "Not authenticated."}, status_code=401)
+            return JSONResponse({"detail": _("Not authenticated.")}, status_code=401)
 
         def work() -> dict:
             with authenticator.session_factory() as db:

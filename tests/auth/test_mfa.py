@@ -511,3 +511,17 @@ def test_the_second_factor_pages_answer_in_the_users_language(app) -> None:  # n
     assert refused.status_code == 429
     assert re.fullmatch(r"Too many failed logins\. Try again in about \d+ minutes?\.", refused.json()["detail"])
     client.__exit__(None, None, None)
+
+
+def test_the_passkey_scripts_words_come_from_the_page_in_its_language(app, enrolled) -> None:  # noqa: ANN001
+    client, _user_id, secret, _codes = enrolled
+    client.headers["Accept-Language"] = "de"
+    admin_login(client, "two@example.com")
+    assert second_factor(client, at(secret, NOW + STEP)).status_code == 302
+    page = client.get("/admin/account").text  # the form that adds a passkey
+    assert 'data-unsupported="Dieser Browser unterstützt keine Passkeys."' in page
+    assert 'data-refused="Der Server hat abgelehnt ({status})."' in page
+    client.post("/admin/logout", headers=ORIGIN)
+    client.cookies.clear()  # no pending login: the script shows the server's own words
+    expired = client.post("/admin/login/passkey-options", headers=ORIGIN)
+    assert expired.status_code == 400 and expired.json()["detail"].startswith("Die Anmeldung")

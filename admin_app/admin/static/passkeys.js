@@ -65,11 +65,17 @@
     }).then(function (response) {
       return response.json().catch(function () { return {}; }).then(function (body) {
         if (!response.ok) {
-          throw new Error(body.detail || "The server refused (" + response.status + ").");
+          var refused = said(document.getElementById("passkey-error"), "refused", "The server refused ({status}).");
+          throw new Error(body.detail || refused.replace("{status}", String(response.status)));
         }
         return body;
       });
     });
+  }
+
+  // The page's words for these messages, in its language (data-* on the error box).
+  function said(element, name, english) {
+    return (element && element.getAttribute("data-" + name)) || english;
   }
 
   function showError(element, error) {
@@ -77,8 +83,8 @@
       return;
     }
     var message = error && error.name === "NotAllowedError"
-      ? "The passkey request was cancelled or timed out."
-      : (error && error.message) || "The passkey did not work.";
+      ? said(element, "cancelled", "The passkey request was cancelled or timed out.")
+      : (error && error.message) || said(element, "failed", "The passkey did not work.");
     element.textContent = message;
     element.classList.remove("d-none");
   }
@@ -97,7 +103,7 @@
       event.preventDefault();
       var errorBox = document.getElementById("passkey-error");
       if (!supported()) {
-        showError(errorBox, new Error("This browser does not support passkeys."));
+        showError(errorBox, new Error(said(errorBox, "unsupported", "This browser does not support passkeys.")));
         return;
       }
       postForOptions(registerForm.getAttribute("data-options-url")).then(function (body) {
@@ -123,7 +129,7 @@
     loginButton.addEventListener("click", function () {
       var errorBox = document.getElementById("passkey-error");
       if (!supported()) {
-        showError(errorBox, new Error("This browser does not support passkeys."));
+        showError(errorBox, new Error(said(errorBox, "unsupported", "This browser does not support passkeys.")));
         return;
       }
       loginButton.disabled = true;
