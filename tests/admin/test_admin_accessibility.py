@@ -59,6 +59,9 @@ def test_the_skip_link_is_the_first_focusable_element_and_leads_to_the_content(e
         assert (tag, attrs.get("id"), attrs.get("href")) == ("a", "skip-link", "#main-content"), path
         assert words(page.text["skip-link"]) == "Skip to content"
         assert page.by_id("main-content")["tabindex"] == "-1"  # focusable by the link, not by Tab
+        # One main landmark: the page beside the menu, the skip link's target inside it.
+        mains = [attrs for tag, attrs in page.tags if attrs.get("role") == "main" or tag == "main"]
+        assert [m.get("class") for m in mains] == ["page-wrapper"], path
 
 
 def test_row_checkboxes_and_icon_links_are_named_after_their_row(editor, add_tasks) -> None:  # noqa: ANN001
