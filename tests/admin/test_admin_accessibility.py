@@ -64,6 +64,14 @@ def test_the_skip_link_is_the_first_focusable_element_and_leads_to_the_content(e
         assert [m.get("class") for m in mains] == ["page-wrapper"], path
 
 
+def test_the_login_pages_content_is_the_main_landmark(app) -> None:  # noqa: ANN001
+    from fastapi.testclient import TestClient
+
+    with TestClient(app, base_url="http://testserver") as anonymous:
+        page = Elements(anonymous.get("/admin/login").text)
+    assert [tag for tag, attrs in page.tags if tag == "main" or attrs.get("role") == "main"] == ["main"]
+
+
 def test_row_checkboxes_and_icon_links_are_named_after_their_row(editor, add_tasks) -> None:  # noqa: ANN001
     ids = add_tasks(2)
     page = Elements(editor.get("/admin/task/list").text)

@@ -487,7 +487,9 @@ def test_the_second_factor_pages_answer_in_the_users_language(app) -> None:  # n
     fixed_clock(app)
     client, _user_id = logged_in_client(app, "zwei@example.com")
     assert account(client, "language", language="de").status_code == 303
-    assert "Seiten erscheinen jetzt auf Deutsch." in client.get("/admin/account").text
+    shown = client.get("/admin/account").text
+    assert "Seiten erscheinen jetzt auf Deutsch." in shown
+    assert 'aria-label="Schließen"' in shown and 'aria-label="Close"' not in shown  # the toast's button
     assert account(client, "totp-start").status_code == 303
     page = client.get("/admin/account").text
     assert "Scannen Sie den QR-Code mit Ihrer Authenticator-App und geben Sie dann deren Code ein." in page
