@@ -89,7 +89,7 @@ class AccountView(BaseView):
     ) -> Response:
         context = await anyio.to_thread.run_sync(self._load, principal)
         context.update(
-            principal=principal, error=error, title="My account",
+            principal=principal, error=error, title=_("My account"),
             account_url=str(request.url_for("admin:view-account")), **extra,
         )
         response = await self.templates.TemplateResponse(
@@ -200,8 +200,8 @@ class AccountView(BaseView):
         raw = await anyio.to_thread.run_sync(self._write, principal, work)
         # Shown once, in SQLAdmin's one-time secret modal; only its hash is stored.
         Secret.reveal_once(
-            request, raw, title=f"API token “{data.name}”",
-            label="Copy it now: it will not be shown again.",
+            request, raw, title=_("API token “{name}”").format(name=data.name),
+            label=_("Copy it now: it will not be shown again."),
         )
         return await self._page(request, principal, secret_next_url=str(request.url_for("admin:view-account")))
 

@@ -99,8 +99,8 @@ class AuditEntryAdmin(RoutedRowUrls, ModelView, model=AuditEntry):
         OperationColumnFilter(AuditEntry.actor_label, title=lazy_gettext("Actor")),
         StaticValuesFilter(AuditEntry.action, values=[(a, a) for a in ACTIONS], title=lazy_gettext("Action")),
         # The entities: every declared table's name and "token" (set by build_admin).
-        OperationColumnFilter(AuditEntry.entity_id, title="Entity id"),
-        date_range("at", "When"),
+        OperationColumnFilter(AuditEntry.entity_id, title=lazy_gettext("Entity id")),
+        date_range("at", lazy_gettext("When")),
     ]
     page_size = 50
     page_size_options = [25, 50, 100, 500]

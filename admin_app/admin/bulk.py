@@ -40,7 +40,7 @@ def parse_pks(raw: str | None) -> list[int]:
         if pks and not 1 <= pks[0] <= pks[-1] <= MAX_DB_ID:  # no row has it; SQLite cannot bind it
             raise ValueError(pks)
     except ValueError as exc:
-        raise HTTPException(status.HTTP_400_BAD_REQUEST, "Invalid selection (pks).") from exc
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, gettext("Invalid selection (pks).")) from exc
     if len(pks) > MAX_PKS:
         raise HTTPException(status.HTTP_400_BAD_REQUEST, gettext("At most {count} rows can be selected.").format(count=format_number(MAX_PKS)))
     return pks

@@ -19,6 +19,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from admin_app.admin.display import count_text
+from admin_app.i18n import gettext, lowered
 from admin_app.resources.spec import Choice, Lookup, Resource
 from admin_app.services.facets import choice_key, facets_of
 from admin_app.services.filtering import filters_of
@@ -63,7 +64,9 @@ class DetailsPage:
                     spec = filters_of(other).model.model_validate({relation.key: model.id})
                     counts = facets_of(other).counts(db, spec, budget_ms=budget, names=[choice])[choice] or {}
                     base = f"{request.url_for('admin:list', identity=other.name)}?{relation.param}={model.id}"
-                    out.append({"title": f"{other.plural} by {other.label_of(choice).lower()} ({relation.label.lower()})",
+                    out.append({"title": gettext("{rows} by {field} ({relation})").format(
+                        rows=gettext(other.plural), field=lowered(gettext(other.label_of(choice))),
+                        relation=lowered(gettext(relation.label))),
                                 "counts": [(label, count_text(counts.get(choice_key(value))),
                                             f"{base}&{choice}={choice_key(value)}")
                                            for value, label in (other.field(choice).choices or {}).items()],

@@ -72,7 +72,7 @@ def _related_id(value: Any) -> int | None:
         return value.id
     found = parse_db_id(value)
     if found is None:
-        raise InvalidInput("not a valid choice")
+        raise InvalidInput(_("not a valid choice"))
     return found
 
 
@@ -172,4 +172,4 @@ def _form_version(data: dict) -> int:
     value = data.get("version")
     if isinstance(value, int) or (isinstance(value, str) and value.isdigit()):
         return int(value)
-    raise InvalidInput("version: missing; reload the page and edit again")
+    raise InvalidInput(_("version: missing; reload the page and edit again"))

@@ -222,3 +222,12 @@ def test_a_user_page_counts_their_tasks_by_status(admin, make_user, add_tasks) -
     link = f"/admin/task/list?assignee={olga.id}&status=pending"
     assert link in page
     assert len(listed_ids(admin.get(link).text)) == 3
+
+
+def test_a_user_pages_task_counts_are_titled_in_german(admin, make_user, add_tasks) -> None:  # noqa: ANN001
+    olga = make_user("olga@example.com", Role.editor)
+    add_tasks(2, assignee_id=olga.id, status="pending")
+    assert admin.post("/admin/account", data={"do": "language", "language": "de"},
+                      headers={"Origin": "http://testserver"}).status_code == 303
+    page = html.unescape(admin.get(f"/admin/user/details/{olga.id}").text)
+    assert "Aufgaben nach Status (Zuständig)" in page

@@ -31,6 +31,7 @@ from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from admin_app.failures import Failure, error_page
+from admin_app.i18n import gettext
 from admin_app.request_id import request_id
 from models.common import MAX_DB_ID
 
@@ -67,7 +68,7 @@ def check_pk(_admin: Admin, view: ModelView, request: Request) -> None:
 
 def check_pks(_admin: Admin, view: ModelView, request: Request) -> None:
     if not keys_are_valid(view, request.query_params.get("pks")):
-        raise HTTPException(status_code=status.HTTP_400_BAD_REQUEST, detail="Invalid selection (pks).")
+        raise HTTPException(status_code=status.HTTP_400_BAD_REQUEST, detail=gettext("Invalid selection (pks)."))
 
 
 class GuardedRoute:
