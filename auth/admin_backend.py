@@ -13,7 +13,6 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from admin_app.i18n import ngettext
 from auth.authenticator import (
     BUSY_MESSAGE,
     INACTIVE_ACCOUNT,
@@ -22,6 +21,7 @@ from auth.authenticator import (
     LoginOutcome,
     throttled_message,
 )
+from auth.outcomes import english_ngettext
 from auth.redirects import safe_next
 from auth.roles import grants_for
 
@@ -44,6 +44,7 @@ class AdminAuthentication(AuthenticationBackend):
         ]
         self.authenticator = authenticator
         self.templates: Any = None  # set by the admin once it exists
+        self.ngettext = english_ngettext  # the admin's, for the words of its language
 
     def _index(self, request: Request) -> str:
         return str(request.url_for("admin:index").path)
@@ -78,7 +79,7 @@ class AdminAuthentication(AuthenticationBackend):
             return response
         if result.outcome is LoginOutcome.throttled:
             response = await self._login_page(
-                request, error=throttled_message(result.retry_after or 60, ngettext), status_code=429,
+                request, error=throttled_message(result.retry_after or 60, self.ngettext), status_code=429,
                 next_url=next_url, email=email,
             )
             response.headers["Retry-After"] = str(result.retry_after)

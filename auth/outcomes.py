@@ -57,11 +57,11 @@ THROTTLED = (
 )
 
 
-def _english(singular: str, plural: str, n: int) -> str:
+def english_ngettext(singular: str, plural: str, n: int) -> str:
     return singular if n == 1 else plural
 
 
-def throttled_message(seconds: int, ngettext: Callable[[str, str, int], str] = _english) -> str:
+def throttled_message(seconds: int, ngettext: Callable[[str, str, int], str] = english_ngettext) -> str:
     """In English for the API; the admin's pages pass their language's `ngettext`."""
     minutes = max(1, round(seconds / 60))
     return ngettext(*THROTTLED, minutes).format(minutes=minutes)

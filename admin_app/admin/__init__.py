@@ -86,6 +86,7 @@ def build_admin(app: FastAPI, engine: Engine, authenticator: Authenticator, regi
     admin.templates.env.globals.update(current_language=current_language, number=format_number, say=gettext)
     admin.templates.env.filters["lowered"] = lowered  # a noun inside a sentence (German keeps capitals)
     authentication.templates = admin.templates
+    authentication.ngettext = ngettext
     for name in SHARED_STATE:
         setattr(admin.admin.state, name, getattr(app.state, name, None))
     for resource in registry:

@@ -124,7 +124,7 @@ async def import_page(view: ResourcePages, request: Request) -> Response:
     try:
         content, token, skip_invalid = await _read_upload(request)
     except UnreadableFile as exc:
-        return await _render(view, request, status_code=400, error=_("Nothing was imported: {reason}").format(reason=str(exc)))
+        return await _render(view, request, status_code=400, error=_nothing_imported(str(exc)))
     if token is not None:
         try:
             content = _signer(request, view).loads(token, max_age=PREVIEW_SECONDS).encode()
@@ -143,12 +143,12 @@ async def import_page(view: ResourcePages, request: Request) -> Response:
     try:
         plan = await anyio.to_thread.run_sync(lambda: _planned(view, request, parsed))
     except StaffError as exc:
-        return await _render(view, request, parsed=parsed, status_code=400, error=_("Nothing was imported: {reason}").format(reason=exc.message))
+        return await _render(view, request, parsed=parsed, status_code=400, error=_nothing_imported(exc.message))
     if token is None or (parsed.problems and not skip_invalid):
         signed = _signer(request, view).dumps(content.decode("utf-8-sig"))
         error = None
         if parsed.problems and token is not None:
-            error = _("Nothing was imported: {reason}").format(reason=_bad_rows(parsed))
+            error = _nothing_imported(_bad_rows(parsed))
         return await _render(view, request, parsed=parsed, preview=signed, error=error,
                              plan=summary(view, plan, len(parsed.problems)), skip_invalid=skip_invalid,
                              status_code=400 if error else 200)
@@ -157,7 +157,7 @@ async def import_page(view: ResourcePages, request: Request) -> Response:
     try:
         result = await anyio.to_thread.run_sync(lambda: _run(view, request, parsed, dry_run=False))
     except StaffError as exc:
-        return await _render(view, request, parsed=parsed, status_code=400, error=_("Nothing was imported: {reason}").format(reason=exc.message))
+        return await _render(view, request, parsed=parsed, status_code=400, error=_nothing_imported(exc.message))
     message = done_message(view, result)
     if parsed.problems:  # skip_invalid: say what was left out, on the page
         bad = parsed.bad_rows
@@ -166,6 +166,10 @@ async def import_page(view: ResourcePages, request: Request) -> Response:
                              .format(message=message, count=format_number(bad)))
     Flash.success(request, message)
     return RedirectResponse(request.url_for("admin:list", identity=view.identity), status_code=status.HTTP_303_SEE_OTHER)
+
+
+def _nothing_imported(reason: str) -> str:
+    return _("Nothing was imported: {reason}").format(reason=reason)
 
 
 def _bad_rows(parsed: ParsedFile) -> str:

@@ -1,5 +1,6 @@
 """Logins: one answer for every failure, throttling in the database, safe redirects."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -300,3 +301,15 @@ def test_a_known_block_is_refused_without_a_query_or_an_audit_row_each(app, clie
     other = create_app(make_settings(app.state.settings.database_url))
     with TestClient(other) as elsewhere:
         assert api_login(elsewhere, "hammered@example.com").status_code == 429
+
+
+def test_the_throttled_login_page_speaks_the_browsers_language(app, client) -> None:  # noqa: ANN001
+    """The admin hands its plural rule to the login backend: French words and plural on the
+    page, the API's English `detail` for the same block."""
+    make_user(app, "bloque@example.com")
+    _fail(client, "bloque@example.com", 5)
+    page = client.post("/admin/login", data={"username": "bloque@example.com", "password": PASSWORD},
+                       headers={"Origin": "http://testserver", "Accept-Language": "fr"}, follow_redirects=False)
+    assert page.status_code == 429
+    assert re.search(r"Trop de connexions échouées\. Réessayez dans environ \d+ minutes?\.", page.text)
+    assert api_login(client, "bloque@example.com").json()["detail"].startswith("Too many failed logins.")
