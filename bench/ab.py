@@ -103,7 +103,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--after-db", required=True)
     parser.add_argument("--samples", type=int, default=60, help="requests per side and request kind")
     parser.add_argument("--bulk-rounds", type=int, default=2, help="bulk edits per side")
+    parser.add_argument("--only", default="", help="comma-separated words: only the requests whose label has one "
+                        "(for example: search,API)")
     args = parser.parse_args(argv)
+    words = [w.strip().lower() for w in args.only.split(",") if w.strip()]
+    requests = [(label, path) for label, path in REQUESTS if not words or any(w in label.lower() for w in words)]
+    if not requests:
+        parser.error(f"--only {args.only!r} matches no request; the labels: " + ", ".join(label for label, _ in REQUESTS))
     processes = Processes()
     workdir = Path(tempfile.mkdtemp(prefix="bench-ab-"))
     try:
@@ -114,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
         cpu: dict[tuple[str, str], float] = {}
         clients = {name: httpx.Client(base_url=server.base, headers=cookies[name], timeout=60)
                    for name, server in sides.items()}
-        for label, path in REQUESTS:
+        for label, path in requests:
             for name in sides:  # warm up: caches, pool, plans
                 for _ in range(3):
                     clients[name].get(path)
@@ -137,7 +143,7 @@ def main(argv: list[str] | None = None) -> int:
         print("| request | before median | after median | after / before "
               "| before CPU/request | after CPU/request | after / before |")
         print("|---|---|---|---|---|---|---|")
-        for label in [label for label, _ in REQUESTS] + ([BULK] if args.bulk_rounds else []):
+        for label in [label for label, _ in requests] + ([BULK] if args.bulk_rounds else []):
             before = statistics.median(medians[(label, "before")])
             after = statistics.median(medians[(label, "after")])
             line = f"| {label} | {before:.1f} ms | {after:.1f} ms | {after / before:.2f} |"

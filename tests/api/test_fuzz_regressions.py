@@ -334,6 +334,25 @@ def test_the_text_patterns_spell_out_their_white_space() -> None:
         assert accepted is expected, hex(code)
 
 
+def test_the_server_refuses_exactly_the_characters_the_schema_pattern_refuses() -> None:
+    """`reject_control_characters` (what the server checks) and `TEXT_PATTERN` (what the
+    schema tells clients) are one rule: every code point, alone and inside other text."""
+    from models.common import TEXT_PATTERN, reject_control_characters
+
+    refused = []
+    for code in range(0x110000):
+        text = f"a{chr(code)}b"
+        try:
+            reject_control_characters(text)
+        except ValueError:
+            refused.append(code)
+            assert re.fullmatch(TEXT_PATTERN, text) is None, hex(code)
+        else:
+            assert re.fullmatch(TEXT_PATTERN, text) is not None, hex(code)
+    assert refused == [c for c in range(32) if chr(c) not in "\t\n\r"]
+    assert reject_control_characters(None) is None
+
+
 @pytest.mark.parametrize("name", BLANK_EVERYWHERE + NOT_BLANK)
 def test_a_view_name_of_white_space_is_invalid_in_the_schema_and_refused(  # noqa: PLR0913
     app, client, admin, documented, name: str,  # noqa: ANN001
