@@ -8,6 +8,7 @@ out when read, so a changed declaration never breaks a list.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -37,19 +38,23 @@ def checked(resource: Resource, names: Sequence[str]) -> list[str]:
     return list(names)
 
 
+def _mine(user_id: int, resource: Resource) -> tuple[Any, Any]:
+    return ListPreference.user_id == user_id, ListPreference.list_name == resource.name
+
+
 def _row(db: Session, user_id: int, resource: Resource) -> ListPreference | None:
-    return db.execute(select(ListPreference).where(
-        ListPreference.user_id == user_id, ListPreference.list_name == resource.name,
-    )).scalar_one_or_none()
+    return db.execute(select(ListPreference).where(*_mine(user_id, resource))).scalar_one_or_none()
 
 
 def shown(db: Session, user_id: int | None, resource: Resource) -> list[str]:
     """The columns this user's list shows: their choice, else the declaration's."""
-    row = _row(db, user_id, resource) if user_id is not None else None
-    if row is None:
+    # The text alone: every list page reads it, no ORM object needed.
+    chosen = None if user_id is None else db.execute(
+        select(ListPreference.columns).where(*_mine(user_id, resource))).scalar_one_or_none()
+    if chosen is None:
         return list(resource.list_columns)
     allowed = set(choosable(resource))
-    kept = [n for n in row.columns.split(",") if n in allowed]
+    kept = [n for n in chosen.split(",") if n in allowed]
     return kept or list(resource.list_columns)
 
 
