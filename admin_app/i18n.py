@@ -1,8 +1,9 @@
 """The admin's languages: catalogs (loaded once per language), the request's language, Babel formats.
 
-Only the admin calls these: the JSON API keeps its English texts whatever the browser asks.
-A message made where no request language is known (a service, a declaration) is marked with
-`N_` (extracted, left as is) and translated when the admin shows it.
+Only the admin sets a language: the JSON API keeps its English texts whatever the browser
+asks. A message made where no request language is known (a service, a declaration) is marked
+with `N_` (extracted, left as is) and translated when the admin shows it; a service's refusal
+is a template with its values (`errors.Words`), nouns in it `lazy_noun`s.
 """
 
 from __future__ import annotations
@@ -79,6 +80,20 @@ class LazyText(str):
 def lazy_gettext(message: str) -> Any:
     """A message translated each time it is shown (a label made at start-up)."""
     return LazyText(message)
+
+
+class LazyNoun(LazyText):
+    """A noun inside a sentence ("A task with this code exists."): translated, and lower case
+    but in German, each time it is shown; English (lowered) where no language is set."""
+
+    __slots__ = ()
+
+    def __str__(self) -> str:
+        return lowered(gettext(str.__str__(self)))
+
+
+def lazy_noun(word: str) -> Any:
+    return LazyNoun(str.__str__(word) if isinstance(word, LazyText) else word)
 
 
 def N_(message: str) -> str:  # noqa: N802 - the gettext convention for "extract, translate later"

@@ -184,7 +184,7 @@ class AccountView(BaseView):
                 {"name": form.get("name", "").strip(), "expires_in_days": form.get("expires_in_days") or None}
             )
         except ValidationError as exc:
-            raise StaffError(validation_message(exc)) from exc
+            raise StaffError(validation_message(exc, gettext=_)) from exc
 
         mfa = request.app.state.authenticator.mfa
 

@@ -17,6 +17,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from admin_app.admin.messages import service_message
 from admin_app.admin.saved_views import may_manage, open_view, writing
 from admin_app.errors import InvalidInput, ServiceError
 from admin_app.i18n import gettext as _
@@ -98,7 +99,7 @@ async def columns_page(view: Any, request: Request) -> Response:
                                   rows=lowered(_(resource.plural))))
                 return RedirectResponse(view.list_url(request), status.HTTP_303_SEE_OTHER)
         except ServiceError as exc:
-            error, status_code = exc.message, 400
+            error, status_code = service_message(exc), 400
             shown = [n for n in order if n in picked]
     context = {
         "title": _("Columns of the {rows} list").format(rows=lowered(_(resource.plural))),

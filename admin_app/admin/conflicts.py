@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import select
 
 from admin_app.audit import recorded_columns
+from admin_app.i18n import gettext as _
 from admin_app.resources.spec import Relation, Resource
 from models import AuditEntry
 from models.common import jsonable
@@ -59,16 +60,16 @@ def form_fields(resource: Resource, payload: Mapping[str, Any]) -> list[str]:
 
 def _shown(db: Any, resource: Resource, name: str, value: Any) -> str:
     if value is None or value == "":
-        return "(empty)"
+        return _("(empty)")
     found = resource.field(name)
     if isinstance(found, Relation):
         target = found.target
         label = db.execute(select(getattr(target, found.shown)).where(target.id == value)).scalar_one_or_none()
-        return str(label) if label is not None else f"#{value} (deleted)"
+        return str(label) if label is not None else _("#{id} (deleted)").format(id=value)
     choices = getattr(found, "choices", None) or {}
     for key, label in choices.items():
         if jsonable(key) == value:
-            return label
+            return _(label)
     return str(value)
 
 
@@ -89,7 +90,7 @@ def describe(db: Any, resource: Resource, row: Any, read_version: int, payload: 
             continue
         read = touched[-1].changes[column][0]  # the oldest change since: its old value
         out.fields.append(FieldConflict(
-            name, resource.label_of(name), _shown(db, resource, name, read), _shown(db, resource, name, stored),
+            name, _(resource.label_of(name)), _shown(db, resource, name, read), _shown(db, resource, name, stored),
             _shown(db, resource, name, mine), touched[0].actor_label, touched[0].at,
             MINE if mine != read else THEIRS,
         ))

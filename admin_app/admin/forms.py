@@ -20,7 +20,7 @@ from wtforms import Form, HiddenField, PasswordField, SelectField, validators
 import admin_app.admin.conflicts as conflicts
 from admin_app.admin.messages import message_fields
 from admin_app.errors import InvalidInput, NotFound, ServiceError
-from admin_app.i18n import N_
+from admin_app.i18n import N_, lazy_gettext
 from admin_app.i18n import gettext as _
 from admin_app.resources.spec import Field, Relation, Resource
 from admin_app.services import records
@@ -54,7 +54,9 @@ def form_options(resource: Resource) -> dict[str, Any]:
             overrides[name] = SelectField
             keys = list(found.choices)
             coerce = int if all(isinstance(k, int) for k in keys) else str
-            args[name] = {"choices": [(jsonable(k), label) for k, label in found.choices.items()], "coerce": coerce}
+            # The labels translated each time the form is shown (the form class is made once).
+            args[name] = {"choices": [(jsonable(k), lazy_gettext(label)) for k, label in found.choices.items()],
+                          "coerce": coerce}
     if "version" in columns:
         overrides["version"] = HiddenField
     return {
@@ -109,7 +111,7 @@ class ResourceForms(ModelView):
                 try:
                     payload[found.key] = _related_id(value)
                 except InvalidInput as exc:
-                    raise InvalidInput(f"{found.key}: {exc.message}") from None
+                    raise InvalidInput(N_("%(field)s: %(why)s"), field=found.key, why=exc.words) from None
             elif value == "" and name in nullable:
                 payload[name] = None
             else:

@@ -190,14 +190,14 @@ def parse(resource: Resource, content: bytes, resolve: Resolve) -> ParsedFile:
             try:
                 numbers[name] = _whole_number(row[position].strip() if position < len(row) else "")
             except ValueError:
-                result.problems.append(Problem(number, header, KIND_WORDS["int_parsing"]))
+                result.problems.append(Problem(number, header, _(KIND_WORDS["int_parsing"])))
         row_id, version = numbers.get("id"), numbers.get("version")
         if row_id is not None and row_id in ids_seen:
             result.problems.append(Problem(number, special["id"][1], _("Also in row {row}.").format(row=ids_seen[row_id])))
         elif row_id is not None:
             ids_seen[row_id] = number
             if resource.versioned and version is None:
-                result.problems.append(Problem(number, special["version"][1], "must be given for a row with an ID (the export has it)"))
+                result.problems.append(Problem(number, special["version"][1], _("must be given for a row with an ID (the export has it)")))
         for position, (name, how, header) in columns.items():
             text = row[position].strip() if position < len(row) else ""
             problem = _cell(resource, payload, name, how, text, known)
@@ -206,7 +206,7 @@ def parse(resource: Resource, content: bytes, resolve: Resolve) -> ParsedFile:
         try:
             model = create.model_validate(payload)
         except ValidationError as exc:
-            for name, message in field_errors(exc):
+            for name, message in field_errors(exc, _):
                 result.problems.append(Problem(number, header_of.get(name, name), message))
             continue
         key = resource.import_key

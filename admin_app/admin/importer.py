@@ -73,7 +73,7 @@ def _planned(view: ResourcePages, request: Request, parsed: ParsedFile) -> impor
     result = _run(view, request, parsed, dry_run=True)
     for index, message in result.problems:
         number = parsed.rows[index][0]
-        parsed.problems.append(Problem(number, "ID", message))
+        parsed.problems.append(Problem(number, "ID", message.worded(_)))
     if result.problems:
         bad = {parsed.rows[i][0] for i, _m in result.problems}
         parsed.rows = [r for r in parsed.rows if r[0] not in bad]

@@ -168,11 +168,11 @@ async def list_edit_page(view: ResourcePages, request: Request) -> Response:
         try:
             row.changes = _changes(view, row.values)
         except ValidationError as exc:
-            row.error = validation_message(exc, view.resource.labels)
+            row.error = validation_message(exc, view.resource.labels, _)
     missing = [i for i in ids if i not in found]
-    noun = view.resource.plural.lower()
     if missing:
-        error = f"{len(missing)} of these {noun} no longer exist: reload the list. Nothing was saved."
+        error = _("{count} of these {rows} no longer exist: reload the list. Nothing was saved.").format(
+            count=format_number(len(missing)), rows=view.noun(len(missing)))
         return await _render(view, request, rows, status_code=400, error=error)
     if any(r.error for r in rows):
         return await _render(view, request, rows, status_code=400, error=_failed(rows))
@@ -183,7 +183,7 @@ async def list_edit_page(view: ResourcePages, request: Request) -> Response:
         if isinstance(cause, RowErrors):
             for row in rows:
                 if row.row.id in cause.errors:
-                    row.error = readable(cause.errors[row.row.id], view.resource.labels)
+                    row.error = readable(cause.errors[row.row.id].worded(_), view.resource.labels, _)
             return await _render(view, request, rows, status_code=400, error=_failed(rows))
         return await _render(view, request, rows, status_code=400, error=exc.message)
     Flash.success(request, _("{count} {rows} saved.").format(count=format_number(count), rows=view.noun(count)))

@@ -24,7 +24,8 @@ NOT_SAVED = N_("The change could not be saved; nothing was changed.")
 
 
 def service_message(exc: ServiceError, labels: Mapping[str, str] | None = None) -> str:
-    return readable(exc.message, labels)
+    """A service's refusal in the page's language, its field as the form labels it."""
+    return readable(exc.worded(_), labels, _)
 
 
 def message_fields(exc: ServiceError, labels: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -33,7 +34,7 @@ def message_fields(exc: ServiceError, labels: Mapping[str, str] | None = None) -
         return exc.fields
     field, sep, _rest = exc.message.partition(": ")
     if sep and field.replace("_", "").isalnum():
-        return {field: readable(exc.message, labels)}
+        return {field: service_message(exc, labels)}
     return {}
 
 
@@ -67,10 +68,10 @@ def staff_errors(labels: Mapping[str, str] | None = None) -> Iterator[None]:
         raise StaffError(service_message(exc, labels), status_code, message_fields(exc, labels)) from exc
     except ValidationError as exc:
         fields: dict[str, str] = {}
-        for field, msg in field_errors(exc):
+        for field, msg in field_errors(exc, _):
             if field:
-                fields[field] = "; ".join(filter(None, [fields.get(field), readable(f"{field}: {msg}", labels)]))
-        raise StaffError(validation_message(exc, labels), 400, fields) from exc
+                fields[field] = "; ".join(filter(None, [fields.get(field), readable(f"{field}: {msg}", labels, _)]))
+        raise StaffError(validation_message(exc, labels, _), 400, fields) from exc
     except StaleDataError as exc:
         raise StaffError(_(STALE), Conflict.status_code) from exc
     except IntegrityError as exc:

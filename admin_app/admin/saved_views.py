@@ -19,6 +19,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from admin_app.admin.messages import service_message
 from admin_app.admin.principal import admin_actor
 from admin_app.errors import NotFound, ServiceError
 from admin_app.i18n import gettext as _
@@ -109,14 +110,14 @@ async def new_view_page(model_view: Any, request: Request) -> Response:
         try:
             view = await anyio.to_thread.run_sync(save)
         except ServiceError as exc:
-            error, status_code = exc.message, _page_status(exc)
+            error, status_code = service_message(exc), _page_status(exc)
         else:
             Flash.success(request, _("View “{name}” saved.").format(name=view.name))
             return RedirectResponse(open_url(request, view), status.HTTP_303_SEE_OTHER)
     try:
         summary = saved_views.normalised_query(resource, state)
     except ServiceError as exc:
-        error, summary, status_code = error or exc.message, "", 400
+        error, summary, status_code = error or service_message(exc), "", 400
     context = {
         "title": _("Save this {rows} list as a view").format(rows=lowered(_(resource.plural))), "model_view": model_view,
         "error": error, "name": name, "shared": shared, "can_share": saved_views.can_share(principal),
@@ -139,7 +140,7 @@ async def manage_view_page(model_view: Any, request: Request) -> Response:
             try:
                 view = saved_views.get(db, principal, registry, view_id or 0)
             except NotFound as exc:
-                raise HTTPException(status.HTTP_404_NOT_FOUND, exc.message) from exc
+                raise HTTPException(status.HTTP_404_NOT_FOUND, service_message(exc)) from exc
             if view.resource != resource.name:
                 raise HTTPException(status.HTTP_404_NOT_FOUND, _("Saved view {id} not found.").format(id=view_id))
             db.expunge(view)
@@ -173,7 +174,7 @@ async def manage_view_page(model_view: Any, request: Request) -> Response:
         try:
             done = await anyio.to_thread.run_sync(write)
         except ServiceError as exc:
-            error, status_code = exc.message, _page_status(exc)
+            error, status_code = service_message(exc), _page_status(exc)
         else:
             if done is None:
                 Flash.success(request, _("View “{name}” deleted.").format(name=view.name))

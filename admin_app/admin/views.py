@@ -34,7 +34,7 @@ from admin_app.admin.export_format import export_columns
 from admin_app.admin.forms import ResourceForms, form_options
 from admin_app.admin.importer import import_page
 from admin_app.admin.list_edit import list_edit_page
-from admin_app.admin.messages import staff_errors
+from admin_app.admin.messages import service_message, staff_errors
 from admin_app.admin.principal import admin_actor, role_allows_request
 from admin_app.admin.saved_views import (
     VIEW_PARAM,
@@ -84,13 +84,13 @@ class ResourceView(RoutedRowUrls, BulkActions, ResourceForms, DetailsPage):
         try:
             return self.filters.from_admin(request.query_params)
         except InvalidInput as exc:
-            raise HTTPException(status.HTTP_400_BAD_REQUEST, exc.message) from exc
+            raise HTTPException(status.HTTP_400_BAD_REQUEST, service_message(exc)) from exc
 
     def admin_ordering(self, request: Request) -> Any:
         try:
             return self.listing.admin_ordering(request.query_params)
         except InvalidInput as exc:
-            raise HTTPException(status.HTTP_400_BAD_REQUEST, exc.message) from exc
+            raise HTTPException(status.HTTP_400_BAD_REQUEST, service_message(exc)) from exc
 
     def list_state(self, request: Request) -> str:
         """The query string of the list view the request describes (what a bookmark keeps)."""

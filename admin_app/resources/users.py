@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import and_, delete, select
 
 from admin_app.errors import Conflict, InvalidInput
+from admin_app.i18n import N_
 from admin_app.resources.spec import (
     Api,
     Boolean,
@@ -24,13 +25,13 @@ from auth.sessions import end_user_sessions
 from auth.tokens import revoke_user_tokens
 from models import AuthSession, Role, User, UserCreate, UserPublic, UserUpdate
 
-LAST_ADMIN = "The last active admin cannot be removed, demoted or deactivated."
+LAST_ADMIN = N_("The last active admin cannot be removed, demoted or deactivated.")
 # Deleting oneself ends one's own access with no way back and no second pair of eyes; the
 # audit trail would then name an actor who no longer exists. Another admin can do it.
-DELETE_SELF = "You cannot delete your own account; ask another admin to do it."
+DELETE_SELF = N_("You cannot delete your own account; ask another admin to do it.")
 # Deactivating oneself locks one out the same way, mid-request at that. (Stepping down from
 # admin while another admin remains is allowed: one keeps one's access.)
-DEACTIVATE_SELF = "You cannot deactivate your own account; ask another admin to do it."
+DEACTIVATE_SELF = N_("You cannot deactivate your own account; ask another admin to do it.")
 ROLE_LABELS = {Role.admin: "Admin", Role.editor: "Editor", Role.viewer: "Viewer"}
 ACTIVE_ADMIN = and_(User.role == Role.admin.value, User.is_active.is_(True))
 
@@ -55,7 +56,7 @@ class UserRules(Rules):
     def prepare_create(self, ctx: Any, values: dict[str, Any]) -> dict[str, Any]:
         password = values.pop("password", None)
         if not password:
-            raise InvalidInput("password: a new user needs a password")
+            raise InvalidInput(N_("password: a new user needs a password"))
         return {**values, "hashed_password": _check_password(ctx, password, values["email"])}
 
     def prepare_update(self, ctx: Any, row: Any, values: dict[str, Any]) -> dict[str, Any]:

@@ -33,6 +33,7 @@ from admin_app.audit import (
     recorded_columns,
 )
 from admin_app.errors import InvalidInput
+from admin_app.i18n import N_
 from admin_app.resources.spec import Relation, Resource
 from admin_app.services import records
 from admin_app.services.filtering import FilterBase, filters_of
@@ -59,10 +60,10 @@ def target(resource: Resource, ids: Sequence[int] | None, spec: FilterBase | Non
     """The rows a bulk change applies to: chosen ids, or every row a filter matches."""
     if ids is not None:
         if len(ids) > MAX_BULK_IDS:
-            raise InvalidInput(f"ids: at most {MAX_BULK_IDS:,} per call; use a filter for more")
+            raise InvalidInput(N_("ids: at most %(limit)s per call; use a filter for more"), limit=f"{MAX_BULK_IDS:,}")
         return [resource.model.id.in_(list(ids))]
     if spec is None:
-        raise InvalidInput("give either ids or a filter")
+        raise InvalidInput(N_("give either ids or a filter"))
     return filters_of(resource).conditions(spec)
 
 
@@ -81,7 +82,7 @@ def update_rows(
     """Set `values` on the chosen rows that do not have them yet, recording each row's change."""
     values = stored(values)
     if not values:
-        raise InvalidInput("set: nothing to change")
+        raise InvalidInput(N_("set: nothing to change"))
     check_references(ctx.db, resource, values)
     conditions = target(resource, ids, spec)
     resource.rules.check_bulk(ctx, and_(true(), *conditions), values)

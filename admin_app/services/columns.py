@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from admin_app.errors import InvalidInput
+from admin_app.i18n import N_, lazy_gettext
 from admin_app.resources.spec import Resource
 from models.common import utcnow
 from models.list_preference import ListPreference
@@ -30,11 +31,12 @@ def checked(resource: Resource, names: Sequence[str]) -> list[str]:
     allowed = set(choosable(resource))
     unknown = [n for n in names if n not in allowed]
     if unknown:
-        raise InvalidInput(f"{resource.plural} have no column {unknown[0][:64]!r} to show.")
+        raise InvalidInput(N_("%(list)s have no column %(name)r to show."), list=lazy_gettext(resource.plural),
+                           name=unknown[0][:64])
     if len(set(names)) != len(names):
-        raise InvalidInput("A column is chosen twice.")
+        raise InvalidInput(N_("A column is chosen twice."))
     if not names:
-        raise InvalidInput("Choose at least one column to show.")
+        raise InvalidInput(N_("Choose at least one column to show."))
     return list(names)
 
 

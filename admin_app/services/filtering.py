@@ -22,9 +22,10 @@ from sqlalchemy.types import TypeDecorator
 from sqlmodel import SQLModel
 
 from admin_app.errors import InvalidInput
+from admin_app.i18n import N_
 from admin_app.resources.spec import Boolean, Choice, DateRange, Lookup, Range, Resource
 from admin_app.services.search import contains_text
-from admin_app.services.wording import validation_message
+from admin_app.services.wording import Invalid
 from models.common import (
     TEXT_PATTERN,
     DbId,
@@ -209,7 +210,7 @@ class Filters:
         try:
             return self.model.model_validate(data)
         except ValidationError as exc:
-            raise InvalidInput("Invalid filter: " + validation_message(exc, self.labels)) from exc
+            raise InvalidInput(N_("Invalid filter: %(why)s"), why=Invalid(exc, self.labels)) from exc
 
     def admin_query(self, spec: FilterBase) -> dict[str, str]:
         """The admin URL parameters for a filter (the inverse of from_admin)."""

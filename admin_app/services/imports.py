@@ -17,7 +17,8 @@ from pydantic import BaseModel
 from sqlalchemy import insert, select
 
 from admin_app.audit import created_entries, record
-from admin_app.errors import Conflict, InvalidInput
+from admin_app.errors import Conflict, InvalidInput, Words
+from admin_app.i18n import N_, lazy_noun
 from admin_app.resources.spec import Resource
 from admin_app.services.records import missing_references, reference_error, stored
 from admin_app.services.search import merge_pending_search_entries
@@ -41,7 +42,7 @@ class ImportResult:
     updated: int
     unchanged: int
     # (index in the rows given, message): ids that name no row, rows changed since the export
-    problems: tuple[tuple[int, str], ...] = field(default=())
+    problems: tuple[tuple[int, Words], ...] = field(default=())
 
 
 class _Blank:
@@ -67,18 +68,20 @@ def import_rows(
         raise InvalidInput(reference_error(resource, key, ids))
     by_id = _by_id(ctx, resource, [r.row_id for r in given if r.row_id is not None])
     by_key = _existing(ctx, resource, [v for r, v in zip(given, values, strict=True) if r.row_id is None])
-    key, noun = resource.import_key, resource.label.lower()
+    key, noun = resource.import_key, lazy_noun(resource.label)
     creates, problems, updated, unchanged = [], [], 0, 0
     for index, (row_in, value) in enumerate(zip(given, values, strict=True)):
         if row_in.row_id is not None:
             row = by_id.get(row_in.row_id)
             if row is None:
-                problems.append((index, f"No {noun} with id {row_in.row_id} (deleted since the export?); "
-                                        "clear the id to create it again."))
+                problems.append((index, Words(N_("No %(noun)s with id %(id)s (deleted since the export?); "
+                                                 "clear the id to create it again."),
+                                              {"noun": noun, "id": row_in.row_id})))
                 continue
             if resource.versioned and row_in.version is not None and row.version != row_in.version:
-                problems.append((index, f"Changed by someone else since the export (version {row.version}, "
-                                        f"the file has {row_in.version}): export again and redo the change."))
+                problems.append((index, Words(N_("Changed by someone else since the export (version %(stored)s, "
+                                                 "the file has %(sent)s): export again and redo the change."),
+                                              {"stored": row.version, "sent": row_in.version})))
                 continue
         else:
             row = by_key.get(value[key]) if key is not None else None
@@ -98,7 +101,7 @@ def import_rows(
     if dry_run:
         return ImportResult(len(creates), updated, unchanged, tuple(problems))
     if problems:
-        raise Conflict(f"row {problems[0][0] + 1} of the file: {problems[0][1]}")
+        raise Conflict(N_("row %(row)s of the file: %(problem)s"), row=problems[0][0] + 1, problem=problems[0][1])
     ctx.db.flush()
     _insert(ctx, resource, creates)
     if creates or updated:

@@ -16,6 +16,7 @@ from sqlalchemy import Select, bindparam, func, select, text
 from sqlalchemy.orm import Session, aliased, contains_eager
 
 from admin_app.errors import InvalidInput
+from admin_app.i18n import N_
 from admin_app.resources.spec import Relation, Resource
 from admin_app.services.filtering import FilterBase, column_type, filters_of
 from admin_app.services.pagination import Ordering, Page, SortKey, order_by, paginate, parse_sort
@@ -125,7 +126,7 @@ class Listing:
         if not sort_by:
             return self.ordering(self.resource.default_sort)
         if sort_by not in self.sorts or (direction or "asc") not in ("asc", "desc"):
-            raise InvalidInput("Invalid sort parameter")
+            raise InvalidInput(N_("Invalid sort parameter"))
         return self.ordering(f"-{sort_by}" if direction == "desc" else sort_by)
 
     # --- reads -----------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from sqlalchemy import ColumnElement, Select, and_, or_, tuple_
 from sqlmodel import Session
 
 from admin_app.errors import InvalidInput
+from admin_app.i18n import N_
 from models.common import MAX_DB_ID
 
 MAX_CURSOR_LENGTH = 1000
@@ -70,7 +71,7 @@ def sort_choices(keys: Mapping[str, SortKey]) -> tuple[str, ...]:
 def parse_sort(sort: str, keys: Mapping[str, SortKey]) -> Ordering:
     field = sort.removeprefix("-")
     if field not in keys:
-        raise InvalidInput(f"sort: one of {', '.join(sorted(keys))}, with '-' for descending")
+        raise InvalidInput(N_("sort: one of %(keys)s, with '-' for descending"), keys=", ".join(sorted(keys)))
     return Ordering(name=sort, field=field, key=keys[field], descending=sort.startswith("-"))
 
 
@@ -82,7 +83,7 @@ def encode_cursor(ordering: Ordering, value: Any, row_id: int) -> str:
 
 def decode_cursor(cursor: str, ordering: Ordering) -> tuple[Any, int]:
     """The (value, id) a cursor names; InvalidInput for anything we did not hand out."""
-    invalid = InvalidInput("cursor: not a cursor this list handed out; start again without one")
+    invalid = InvalidInput(N_("cursor: not a cursor this list handed out; start again without one"))
     if len(cursor) > MAX_CURSOR_LENGTH:
         raise invalid
     try:
@@ -94,8 +95,9 @@ def decode_cursor(cursor: str, ordering: Ordering) -> tuple[Any, int]:
         raise invalid
     if payload["s"] != ordering.name:
         raise InvalidInput(
-            f"cursor: it belongs to sort={payload['s']!s:.40}, not sort={ordering.name}; "
-            "keep the sort while paging or start again without a cursor"
+            N_("cursor: it belongs to sort=%(used)s, not sort=%(sort)s; "
+               "keep the sort while paging or start again without a cursor"),
+            used=f"{payload['s']!s:.40}", sort=ordering.name,
         )
     row_id = payload["i"]
     if type(row_id) is not int or not 0 <= row_id <= MAX_DB_ID:

@@ -18,7 +18,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from admin_app.errors import Conflict, InvalidInput, NotFound, RowErrors
+from admin_app.errors import Conflict, InvalidInput, NotFound, RowErrors, Words
+from admin_app.i18n import N_, lazy_gettext, lazy_noun
 from admin_app.resources.spec import Resource
 from admin_app.services.listing import listing_of
 from admin_app.services.unit import WriteContext
@@ -33,7 +34,7 @@ def stored(values: Mapping[str, Any]) -> dict[str, Any]:
 def get(db: Session, resource: Resource, row_id: int) -> Any:
     row = db.get(resource.model, row_id)
     if row is None:
-        raise NotFound(f"{resource.label} {row_id} not found.")
+        raise NotFound(N_("%(label)s %(id)s not found."), label=lazy_gettext(resource.label), id=row_id)
     return row
 
 
@@ -42,7 +43,7 @@ def load(db: Session, resource: Resource, row_id: int, relations: Iterable[str] 
     query = listing_of(resource).by_id(relations)
     row = db.execute(query, {"row_id": row_id}).unique().scalar_one_or_none()
     if row is None:
-        raise NotFound(f"{resource.label} {row_id} not found.")
+        raise NotFound(N_("%(label)s %(id)s not found."), label=lazy_gettext(resource.label), id=row_id)
     return row
 
 
@@ -62,9 +63,9 @@ def missing_references(db: Session, resource: Resource, rows: Iterable[Mapping[s
     return missing
 
 
-def reference_error(resource: Resource, key: str, ids: set[int]) -> str:
+def reference_error(resource: Resource, key: str, ids: set[int]) -> Words:
     target = next(r.target for r in resource.relations if r.key == key).__name__.lower()
-    return f"{key}: no {target} with id {min(ids)}"
+    return Words(N_("%(key)s: no %(target)s with id %(id)s"), {"key": key, "target": target, "id": min(ids)})
 
 
 def check_references(db: Session, resource: Resource, values: Mapping[str, Any]) -> None:
@@ -76,8 +77,9 @@ def unique_columns(resource: Resource) -> list[str]:
     return [c.key for c in resource.model.__table__.columns if c.unique and not c.primary_key]
 
 
-def duplicate_message(resource: Resource, column: str) -> str:
-    return f"A {resource.label.lower()} with this {resource.label_of(column).lower()} exists."
+def duplicate_message(resource: Resource, column: str) -> Words:
+    return Words(N_("A %(noun)s with this %(field)s exists."),
+                 {"noun": lazy_noun(resource.label), "field": lazy_noun(resource.label_of(column))})
 
 
 def check_unique(db: Session, resource: Resource, values: Mapping[str, Any], row_id: int | None = None) -> None:
@@ -96,7 +98,7 @@ def _flush(ctx: WriteContext, resource: Resource, row: Any) -> None:
         flush_checking_version(ctx.db, row)
     except IntegrityError as exc:  # a concurrent insert won the race; the caller rolls back
         columns = unique_columns(resource)
-        raise Conflict(duplicate_message(resource, columns[0]) if columns else "Conflicts with existing data.") from exc
+        raise Conflict(duplicate_message(resource, columns[0]) if columns else N_("Conflicts with existing data.")) from exc
 
 
 def _apply(resource: Resource, row: Any, values: Mapping[str, Any], now: Any) -> None:
@@ -161,16 +163,17 @@ def update_many(ctx: WriteContext, resource: Resource, changes: dict[int, BaseMo
     rows = {r.id: r for r in ctx.db.execute(select(model).where(model.id.in_(list(changes)))).scalars()}
     sent = {row_id: stored(c.model_dump(exclude_unset=True)) for row_id, c in changes.items()}
     missing = missing_references(ctx.db, resource, sent.values())
-    errors: dict[int, str] = {}
+    errors: dict[int, Words] = {}
     for row_id, values in sent.items():
         row = rows.get(row_id)
         if row is None:
-            errors[row_id] = f"{resource.label} {row_id} no longer exists."
+            errors[row_id] = Words(N_("%(label)s %(id)s no longer exists."),
+                                   {"label": lazy_gettext(resource.label), "id": row_id})
             continue
         try:
             check_version(row, values.pop("version", None))
         except StaleVersion:
-            errors[row_id] = "Changed by someone else since this page was loaded; reload it."
+            errors[row_id] = Words(N_("Changed by someone else since this page was loaded; reload it."))
             continue
         bad = [k for k, ids in missing.items() if values.get(k) in ids]
         if bad:

@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy import select
 
 from admin_app.errors import Conflict, NotFound, ServiceError
+from admin_app.i18n import N_, lazy_noun
 from admin_app.resources import Registry
 from admin_app.resources.spec import Resource, Rules
 from admin_app.services.revert_sql import ENTRY
@@ -31,6 +32,11 @@ from admin_app.services.unit import WriteContext
 from models import ChangeSet, ChangeSetPublic
 
 NEEDS = {"update": "edit", "create": "delete", "delete": "create"}  # what undoing each needs
+NEEDED = {  # the refusal, per permission needed
+    "edit": N_("Reverting this needs the permission to edit %(list)s."),
+    "delete": N_("Reverting this needs the permission to delete %(list)s."),
+    "create": N_("Reverting this needs the permission to create %(list)s."),
+}
 Allowed = Callable[[str, str], bool]  # (permission, action) -> may the user
 
 
@@ -56,7 +62,7 @@ class Preview:
 def load(db: Any, change_set_id: int) -> ChangeSet:
     found = db.get(ChangeSet, change_set_id)
     if found is None:
-        raise NotFound(f"Change set {change_set_id} not found.")
+        raise NotFound(N_("Change set %(id)s not found."), id=change_set_id)
     return found
 
 
@@ -70,7 +76,8 @@ def steps_of(ctx: WriteContext, registry: Registry, change_set: int) -> list[Ste
     known = {r.name for r in registry}
     unknown = sorted({e for e, a in present if a in NEEDS and e not in known})
     if unknown:
-        raise Conflict(f"Change set {change_set} changed {', '.join(unknown)}, which is not declared here.")
+        raise Conflict(N_("Change set %(id)s changed %(tables)s, which is not declared here."), id=change_set,
+                       tables=", ".join(unknown))
     order = sorted(registry, key=lambda r: -len(registry.referencing(r.model)))
 
     def of(action: str, tables: list[Resource]) -> list[Step]:
@@ -84,7 +91,7 @@ def check_permissions(steps: list[Step], allowed: Allowed) -> None:
     for step in steps:
         needed = NEEDS[step.action]
         if not allowed(step.resource.permission, needed):
-            raise Forbidden(f"Reverting this needs the permission to {needed} {step.resource.plural.lower()}.")
+            raise Forbidden(NEEDED[needed], list=lazy_noun(step.resource.plural))
 
 
 def _survey(steps: list[Step], change_set: ChangeSet) -> Preview:
@@ -154,8 +161,8 @@ def apply(ctx: WriteContext, registry: Registry, change_set_id: int, allowed: Al
     restored = sum(done)
     new_id = ctx.change_set_id
     if not restored or new_id is None:
-        raise Conflict(f"Nothing in change set {change_set_id} can be reverted: every row was changed "
-                       "or deleted since (or the change cannot be reverted).")
+        raise Conflict(N_("Nothing in change set %(id)s can be reverted: every row was changed "
+                          "or deleted since (or the change cannot be reverted)."), id=change_set_id)
     out = Preview(ChangeSetPublic.model_validate(change_set), restorable=restored)
     for step, step_done in zip(steps, done, strict=True):
         step.left_out(out, new_id, step_done)

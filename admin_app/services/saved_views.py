@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
+from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 from sqlalchemy import or_, select
@@ -20,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from admin_app.errors import Conflict, Forbidden, InvalidInput, NotFound
+from admin_app.i18n import N_, lazy_noun
 from admin_app.resources import Registry
 from admin_app.resources.spec import Resource
 from admin_app.services import columns as column_choice
@@ -78,11 +80,12 @@ def normalised_query(resource: Resource, params: Mapping[str, str]) -> str:
     size = params.get("pageSize", "").strip()
     if size:
         if not size.isdigit() or int(size) not in PAGE_SIZES:
-            raise InvalidInput(f"Invalid page size: choose one of {', '.join(map(str, PAGE_SIZES))}.")
+            raise InvalidInput(N_("Invalid page size: choose one of %(sizes)s."), sizes=", ".join(map(str, PAGE_SIZES)))
         out["pageSize"] = str(int(size))
     query = urlencode(out)
     if len(query) > QUERY_MAX:
-        raise InvalidInput(f"This list's search and filters are too long to save (over {QUERY_MAX:,} characters).")
+        raise InvalidInput(N_("This list's search and filters are too long to save (over %(limit)s characters)."),
+                           limit=f"{QUERY_MAX:,}")
     return query
 
 
@@ -112,16 +115,17 @@ def columns_of(resource: Resource, view: SavedView) -> list[str]:
 
 def checked_name(name: str | None) -> str:
     if name is None:
-        raise InvalidInput("Give the view a name.")
+        raise InvalidInput(N_("Give the view a name."))
     try:
         reject_control_characters(name)
     except ValueError:
-        raise InvalidInput("A view's name must not contain control characters.") from None
+        raise InvalidInput(N_("A view's name must not contain control characters.")) from None
     name = " ".join(name.split())
     if not name:
-        raise InvalidInput("Give the view a name.")
+        raise InvalidInput(N_("Give the view a name."))
     if len(name) > NAME_MAX:
-        raise InvalidInput(f"A view's name is at most {NAME_MAX} characters (this one has {len(name)}).")
+        raise InvalidInput(N_("A view's name is at most %(limit)s characters (this one has %(count)s)."),
+                           limit=NAME_MAX, count=len(name))
     return name
 
 
@@ -144,14 +148,14 @@ def get(db: Session, principal: Principal, registry: Registry, view_id: int) -> 
     """A view I may see: another user's personal view, or one of a list I may not read, is not found."""
     view = db.get(SavedView, view_id)
     if view is None or not _sees(principal, registry, view):
-        raise NotFound(f"Saved view {view_id} not found.")
+        raise NotFound(N_("Saved view %(id)s not found."), id=view_id)
     return view
 
 
 def by_name(db: Session, principal: Principal, resource: Resource, name: str) -> SavedView:
     """The view of that name of this list: mine first, else the shared one."""
     if not may_keep(principal, resource):
-        raise NotFound(f"No saved view {name[:NAME_MAX]!r} of {resource.plural.lower()}.")
+        raise NotFound(N_("No saved view %(name)r of %(list)s."), name=name[:NAME_MAX], list=lazy_noun(resource.plural))
     found = db.execute(
         select(SavedView).where(
             SavedView.resource == resource.name, SavedView.name == " ".join(name.split()),
@@ -159,7 +163,7 @@ def by_name(db: Session, principal: Principal, resource: Resource, name: str) ->
         ).order_by((SavedView.owner_id != principal.user_id), SavedView.id).limit(1)
     ).scalar_one_or_none()
     if found is None:
-        raise NotFound(f"No saved view {name[:NAME_MAX]!r} of {resource.plural.lower()}.")
+        raise NotFound(N_("No saved view %(name)r of %(list)s."), name=name[:NAME_MAX], list=lazy_noun(resource.plural))
     return found
 
 
@@ -185,9 +189,9 @@ def create(
     query: Mapping[str, str] | str, columns: Sequence[str] = (),
 ) -> SavedView:
     if not may_keep(principal, resource):
-        raise _forbidden(principal, f"list {resource.plural.lower()}")
+        raise _forbidden(principal, N_("The %(role)s role may not list %(list)s."), list=lazy_noun(resource.plural))
     if shared and not can_share(principal):
-        raise _forbidden(principal, "share views")
+        raise _forbidden(principal, N_("The %(role)s role may not share views."))
     view = SavedView(
         resource=resource.name, name=checked_name(name), owner_id=principal.user_id, shared=shared,
         query=_query(resource, query), columns=_columns(resource, columns),
@@ -205,7 +209,8 @@ def change(
 ) -> SavedView:
     """Rename, share or unshare, or update to a new state; all checked before anything changes."""
     if not may_manage(principal, view) or (shared is not None and shared != view.shared and not can_share(principal)):
-        raise _forbidden(principal, "manage shared views" if view.shared or shared else "change this view")
+        raise _forbidden(principal, N_("The %(role)s role may not manage shared views.") if view.shared or shared
+                         else N_("The %(role)s role may not change this view."))
     new_name = checked_name(name) if name is not None else view.name
     new_query = _query(resource, query) if query is not None else view.query
     new_columns = _columns(resource, columns) if columns is not None else view.columns
@@ -220,13 +225,13 @@ def change(
 
 def delete(db: Session, principal: Principal, view: SavedView) -> None:
     if not may_manage(principal, view):
-        raise _forbidden(principal, "delete shared views")
+        raise _forbidden(principal, N_("The %(role)s role may not delete shared views."))
     db.delete(view)
     db.flush()
 
 
-def _forbidden(principal: Principal, what: str) -> Forbidden:
-    return Forbidden(f"The {principal.role.value} role may not {what}.")
+def _forbidden(principal: Principal, message: str, **params: Any) -> Forbidden:
+    return Forbidden(message, role=principal.role.value, **params)
 
 
 def _query(resource: Resource, query: Mapping[str, str] | str) -> str:
@@ -244,14 +249,14 @@ def _check_unique(db: Session, view: SavedView) -> None:
         SavedView.name == view.name, SavedView.id != (view.id or 0),
     ).limit(1)).first()
     if mine is not None:
-        raise Conflict(f"You already have a view named {view.name!r} of this list.")
+        raise Conflict(N_("You already have a view named %(name)r of this list."), name=view.name)
     if view.shared:
         other = db.execute(select(SavedView.id).where(
             SavedView.shared, SavedView.resource == view.resource, SavedView.name == view.name,
             SavedView.id != (view.id or 0),
         ).limit(1)).first()
         if other is not None:
-            raise Conflict(f"A shared view named {view.name!r} of this list exists already.")
+            raise Conflict(N_("A shared view named %(name)r of this list exists already."), name=view.name)
 
 
 def _flush(db: Session, view: SavedView) -> None:
@@ -259,7 +264,7 @@ def _flush(db: Session, view: SavedView) -> None:
         with db.begin_nested():
             db.flush()
     except IntegrityError as exc:  # a concurrent save of the same name won the race
-        raise Conflict(f"A view named {view.name!r} of this list exists already.") from exc
+        raise Conflict(N_("A view named %(name)r of this list exists already."), name=view.name) from exc
 
 
 # --- the sidebar's counts ---------------------------------------------------------------------

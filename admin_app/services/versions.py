@@ -8,6 +8,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session
 
 from admin_app.errors import Conflict
+from admin_app.i18n import N_
 
 
 class StaleVersion(Conflict):
@@ -15,10 +16,11 @@ class StaleVersion(Conflict):
 
     def __init__(self, entity: str, current: int | None) -> None:
         super().__init__(
-            f"This {entity} was changed by someone else since you opened it "
-            f"(now at version {current}). Reload it and apply your change again."
+            N_("This %(entity)s was changed by someone else since you opened it "
+               "(now at version %(current)s). Reload it and apply your change again.")
             if current is not None
-            else f"This {entity} was changed or deleted by someone else. Reload it."
+            else N_("This %(entity)s was changed or deleted by someone else. Reload it."),
+            entity=entity, current=current,
         )
         self.current = current
 

@@ -64,3 +64,48 @@ page(title="My account", error=_("fine"), notice=name)
 context = {"title": "Import " + plural, "rows": "not shown"}
 '''
     assert [line for line, _text in unmarked(source)] == [2, 3, 4, 5]
+
+
+# --- the write path: services and declarations -------------------------------------------------
+# Their refusals are English for the API and translated by the admin (errors.Words): a message
+# is an `N_`-marked template with its values as parameters, never an f-string or a bare literal.
+SERVICES = [ADMIN.parent / "services", ADMIN.parent / "resources"]
+REFUSED_BY_SERVICES = {"ServiceError", "InvalidInput", "Conflict", "NotFound", "Forbidden", "Words"}
+
+
+def unmarked_refusals(source: str) -> list[tuple[int, str]]:
+    tree = ast.parse(source)
+    bare = {t.id for node in tree.body if isinstance(node, ast.Assign) and _english(node.value)
+            for t in node.targets if isinstance(t, ast.Name)}
+    found = []
+    for node in ast.walk(tree):
+        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+                and node.func.id in REFUSED_BY_SERVICES and node.args):
+            first = node.args[0]
+            choices = [first.body, first.orelse] if isinstance(first, ast.IfExp) else [first]
+            for arg in choices:
+                if _english(arg) or (isinstance(arg, ast.Name) and arg.id in bare):
+                    found.append((node.lineno, ast.unparse(arg)))
+    return found
+
+
+def test_every_refusal_of_the_write_path_is_a_marked_template() -> None:
+    found = {f"{path.relative_to(ADMIN.parent)}:{line}": text
+             for folder in SERVICES for path in sorted(folder.rglob("*.py"))
+             for line, text in unmarked_refusals(path.read_text())}
+    assert found == {}, "use N_(\"... %(name)s ...\") with name=... (admin_app/errors.py: Words)"
+
+
+def test_the_refusal_check_sees_what_it_looks_for() -> None:
+    source = '''
+RULE = "You may not."
+MARKED = N_("You may.")
+raise NotFound(f"Task {row_id} not found.")
+raise Conflict(RULE)
+raise Conflict(MARKED)
+raise InvalidInput(N_("No %(name)s."), name=name)
+raise InvalidInput("a" if x else "Give it a name.")
+errors[1] = Words("Changed.")
+raise InvalidInput(message)
+'''
+    assert [line for line, _text in unmarked_refusals(source)] == [4, 5, 8, 9]

@@ -1,0 +1,88 @@
+"""The write path's refusals on an admin page read in the page's language; the API's stay English.
+
+A service raises `N_`-marked templates with their values (admin_app/errors.py: Words); the
+admin words them with its gettext (admin/messages.py), the API sends the English text."""
+
+from __future__ import annotations
+
+import html
+
+import pytest
+
+from models import Role, User
+from tests.admin.conftest import ORIGIN, task_rows
+from tests.admin.test_admin_forms import task_form, user_form
+
+GERMAN = {**ORIGIN, "Accept-Language": "de"}
+FRENCH = {**ORIGIN, "Accept-Language": "fr"}
+
+
+def page_text(response) -> str:  # noqa: ANN001
+    return html.unescape(response.text)
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "german", "english"),
+    [
+        ("title", "   ", "darf nicht leer sein", "must not be blank"),
+        ("title", "bad\x00title", "darf keine Steuerzeichen enthalten", "must not contain control characters"),
+        ("assignee", "999999", "kein Eintrag mit der ID 999999", "no user with id 999999"),
+    ],
+)
+def test_a_field_refusal_reads_in_german(editor, app, field, value, german, english) -> None:  # noqa: ANN001, PLR0913
+    response = editor.post("/admin/task/create", data=task_form(**{field: value}), headers=GERMAN)
+    assert response.status_code == 400
+    page = page_text(response)
+    assert german in page and english not in page
+    assert task_rows(app) == {}
+
+
+def test_a_table_rule_reads_in_the_page_language(admin, app) -> None:  # noqa: ANN001
+    with app.state.session_factory() as db:
+        version = str(db.get(User, admin.user.id).version)
+    form = user_form(email=admin.user.email, role="viewer", password="", version=version)
+    german = page_text(admin.post(f"/admin/user/edit/{admin.user.id}", data=form, headers=GERMAN))
+    assert "Der letzte aktive Admin kann nicht entfernt, herabgestuft oder deaktiviert werden." in german
+    french = page_text(admin.post(f"/admin/user/edit/{admin.user.id}", data=form, headers=FRENCH))
+    assert "Le dernier admin actif ne peut pas être supprimé, rétrogradé ou désactivé." in french
+    english = page_text(admin.post(f"/admin/user/edit/{admin.user.id}", data=form, headers=ORIGIN))
+    assert "The last active admin cannot be removed, demoted or deactivated." in english
+
+
+def test_a_duplicate_names_its_table_and_field_in_german(admin, make_user) -> None:  # noqa: ANN001
+    make_user("taken@example.com", Role.viewer)
+    response = admin.post("/admin/user/create", data=user_form(email="Taken@Example.com"), headers=GERMAN)
+    assert response.status_code == 400
+    page = page_text(response)
+    assert "Es gibt bereits einen Eintrag (Benutzer) mit diesem Wert für E-Mail." in page
+    assert "A user with this email exists." not in page
+
+
+def test_a_version_conflict_reads_in_german(editor, add_tasks) -> None:  # noqa: ANN001
+    [task_id] = add_tasks(1)
+    assert editor.post(f"/admin/task/edit/{task_id}", data=task_form(status="done"), headers=ORIGIN).status_code == 302
+    stale = editor.post(f"/admin/task/edit/{task_id}", data=task_form(title="Mine", version="1"), headers=GERMAN)
+    page = page_text(stale)
+    assert stale.status_code == 400, page[-1500:]  # the form again, with both versions side by side
+    assert "Dieser Eintrag wurde seit dem Öffnen von jemand anderem geändert (jetzt Version 2)." in page
+
+
+def test_a_saved_view_refusal_keeps_its_values_in_german(editor) -> None:  # noqa: ANN001
+    new = "/admin/task/views/new?status=done"
+    assert editor.post(new, data={"name": "Twice"}, headers=ORIGIN).status_code == 303
+    again = editor.post(new, data={"name": "Twice"}, headers=GERMAN)
+    assert again.status_code == 400
+    assert "Sie haben bereits eine Ansicht namens 'Twice' für diese Liste." in page_text(again)
+
+
+def test_the_api_says_the_same_refusals_in_english(admin, app, make_user) -> None:  # noqa: ANN001
+    make_user("taken@example.com", Role.viewer)
+    body = {"email": "taken@example.com", "password": "a long enough password", "role": "viewer"}
+    taken = admin.post("/api/users", json=body, headers=GERMAN)
+    assert taken.status_code == 409 and taken.json()["detail"] == "A user with this email exists."
+    missing = admin.get("/api/tasks/999999", headers=GERMAN)
+    assert missing.json()["detail"] == "Task 999999 not found."
+    etag = admin.get(f"/api/users/{admin.user.id}").headers["etag"]
+    demote = admin.patch(f"/api/users/{admin.user.id}", json={"role": "viewer"}, headers={**GERMAN, "If-Match": etag})
+    assert demote.status_code == 409
+    assert demote.json()["detail"] == "The last active admin cannot be removed, demoted or deactivated."
