@@ -28,8 +28,17 @@ def _lower_thread_priority() -> None:
         pass
 
 
+def N_(message: str) -> str:  # noqa: N802 - the gettext convention for "extract, translate later"
+    return message
+
+
 class PasswordPolicyError(ValueError):
-    """The password does not meet the policy; the message says why, in plain words."""
+    """The password does not meet the policy; the message says why, in plain words: English as
+    `str()`, and as an `N_`-marked `template` with its `params` for the admin to translate."""
+
+    def __init__(self, template: str, **params: object) -> None:
+        self.template, self.params = template, params
+        super().__init__(template % params if params else template)
 
 
 @dataclass(frozen=True)
@@ -79,17 +88,13 @@ class Passwords:
     def check_policy(self, password: str, *, email: str | None = None) -> None:
         """Raise PasswordPolicyError unless the password may be set."""
         if len(password) < self.min_length:
-            raise PasswordPolicyError(
-                f"Password must be at least {self.min_length} characters long."
-            )
+            raise PasswordPolicyError(N_("Password must be at least %(count)s characters long."), count=self.min_length)
         if len(password) > self.max_length:
-            raise PasswordPolicyError(
-                f"Password must be at most {self.max_length} characters long."
-            )
+            raise PasswordPolicyError(N_("Password must be at most %(count)s characters long."), count=self.max_length)
         if "\x00" in password:
-            raise PasswordPolicyError("Password must not contain NUL characters.")
+            raise PasswordPolicyError(N_("Password must not contain NUL characters."))
         if email and password.strip().lower() == email.strip().lower():
-            raise PasswordPolicyError("Password must not be the email address.")
+            raise PasswordPolicyError(N_("Password must not be the email address."))
 
     def hash(self, password: str) -> str:
         return self._hashing.submit(self._hasher.hash, password).result()

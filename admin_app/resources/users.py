@@ -41,7 +41,7 @@ def _check_password(ctx: Any, password: str, email: str) -> str:
     try:
         ctx.passwords.check_policy(password, email=email)
     except PasswordPolicyError as exc:
-        raise InvalidInput(str(exc)) from exc
+        raise InvalidInput(exc.template, **exc.params) from exc
     return ctx.passwords.hash(password)
 
 

@@ -58,6 +58,16 @@ def test_a_duplicate_names_its_table_and_field_in_german(admin, make_user) -> No
     assert "A user with this email exists." not in page
 
 
+def test_the_password_policy_reads_in_german_and_the_api_keeps_english(admin, app) -> None:  # noqa: ANN001
+    minimum = app.state.passwords.min_length
+    page = page_text(admin.post("/admin/user/create", data=user_form(password="short"), headers=GERMAN))
+    assert f"Das Passwort muss mindestens {minimum} Zeichen lang sein." in page
+    body = {"email": "short@example.com", "password": "short", "role": "viewer"}
+    refused = admin.post("/api/users", json=body, headers=GERMAN)
+    assert refused.status_code == 422
+    assert refused.json()["detail"] == f"Password must be at least {minimum} characters long."
+
+
 def test_a_version_conflict_reads_in_german(editor, add_tasks) -> None:  # noqa: ANN001
     [task_id] = add_tasks(1)
     assert editor.post(f"/admin/task/edit/{task_id}", data=task_form(status="done"), headers=ORIGIN).status_code == 302

@@ -61,7 +61,7 @@ def extract(tmp_path: Path) -> set[str]:
     subprocess.run(
         [sys.executable, "-m", "babel.messages.frontend", "extract", "-F", str(ROOT / "babel.cfg"),
          "--no-location", "--sort-output", "-k", "N_", "-k", "lazy_gettext", "-o", str(pot),
-         str(ROOT / "admin_app"), str(ROOT / "models"),
+         str(ROOT / "admin_app"), str(ROOT / "models"), str(ROOT / "auth"),
          str(Path(sqladmin.__file__).parent / "templates")],
         check=True, cwd=ROOT, capture_output=True,
     )
