@@ -21,6 +21,7 @@ from babel.numbers import format_decimal
 from babel.support import NullTranslations, Translations
 from markupsafe import Markup, escape
 
+from models.common import N_ as N_  # re-exported: the one marker, models and auth mark theirs with it too
 from models.user import LANGUAGES
 
 LOCALE_DIR = Path(__file__).parent / "locale"
@@ -94,11 +95,6 @@ class LazyNoun(LazyText):
 
 def lazy_noun(word: str) -> Any:
     return LazyNoun(str.__str__(word) if isinstance(word, LazyText) else word)
-
-
-def N_(message: str) -> str:  # noqa: N802 - the gettext convention for "extract, translate later"
-    """Mark a message for extraction; the admin translates it when it shows it."""
-    return message
 
 
 def lowered(word: str) -> str:

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
+from models.common import N_
+
 # How much nicer (Linux scheduler priority) the hashing threads are than the rest of the
 # process: a flood of logins gets the CPU the requests being served leave over.
 HASHING_NICENESS = 10
@@ -26,10 +28,6 @@ def _lower_thread_priority() -> None:
         os.setpriority(os.PRIO_PROCESS, thread, os.getpriority(os.PRIO_PROCESS, thread) + HASHING_NICENESS)
     except OSError:  # not allowed here: hash at the normal priority
         pass
-
-
-def N_(message: str) -> str:  # noqa: N802 - the gettext convention for "extract, translate later"
-    return message
 
 
 class PasswordPolicyError(ValueError):

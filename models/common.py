@@ -102,8 +102,9 @@ YesNo = Annotated[bool, BeforeValidator(not_a_number_for_bool)]
 
 
 def N_(message: str) -> str:  # noqa: N802 - the gettext convention for "extract, translate later"
-    """Mark a validation message for the catalogs (admin_app/locale): the API sends it as it
-    is, the admin shows it translated (services/wording.py)."""
+    """Mark a message for the catalogs (admin_app/locale): it stays as it is where it is made
+    (the API and the CLI send it in English) and the admin translates it when it shows it.
+    Here, at the bottom of the imports, so that models and auth mark theirs with the same one."""
     return message
 
 
