@@ -134,6 +134,22 @@ def statement_timeout(db: OrmSession | Connection, milliseconds: int) -> Iterato
     _set_local_timeout(connection, previous)
 
 
+@contextmanager
+def planner_setting(db: OrmSession | Connection, name: str, value: str) -> Iterator[None]:
+    """A planner setting (`enable_seqscan`, ...) for the statements in the block, in this
+    transaction only. PostgreSQL only; elsewhere a no-op. On success the previous value is back
+    in force; on an error the transaction or savepoint is rolled back, which resets it."""
+    connection = db.connection() if isinstance(db, OrmSession) else db
+    if connection.dialect.name != "postgresql":
+        yield
+        return
+    previous = connection.exec_driver_sql("SELECT current_setting(%(name)s)", {"name": name}).scalar_one()
+    set_local = "SELECT set_config(%(name)s, %(value)s, true)"
+    connection.exec_driver_sql(set_local, {"name": name, "value": value})
+    yield
+    connection.exec_driver_sql(set_local, {"name": name, "value": previous})
+
+
 class InFlight:
     """The connections an engine has lent out, so that shutdown can cancel what still runs."""
 
