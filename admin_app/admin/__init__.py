@@ -34,7 +34,7 @@ from admin_app.admin.error_pages import error_handler
 from admin_app.admin.language import LanguageMiddleware
 from admin_app.admin.mfa import SecondFactorPages
 from admin_app.admin.saved_views import menu_views
-from admin_app.admin.sidebar import active_filters, clear_all_url
+from admin_app.admin.sidebar import active_filters, changed_url, clear_all_url
 from admin_app.admin.views import ResourceView, view_for
 from admin_app.db import build_session_factory
 from admin_app.errors import ServiceError
@@ -77,7 +77,7 @@ def build_admin(app: FastAPI, engine: Engine, authenticator: Authenticator, regi
     admin.registry = registry
     admin.templates.env.globals.update(
         filter_chips=active_filters, clear_filters_url=clear_all_url, count_text=count_text,
-        show_time=show_time, saved_views_menu=menu_views, list_rows=list_rows,
+        show_time=show_time, saved_views_menu=menu_views, list_rows=list_rows, changed_url=changed_url,
     )
     # Our catalogs (then SQLAdmin's) in the request's language, for our templates and SQLAdmin's.
     admin.templates.env.install_gettext_callables(gettext, ngettext, newstyle=True)

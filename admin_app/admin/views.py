@@ -44,7 +44,7 @@ from admin_app.admin.saved_views import (
     open_view,
     read_menu_views,
 )
-from admin_app.admin.sidebar import sidebar
+from admin_app.admin.sidebar import changed_url, sidebar
 from admin_app.errors import InvalidInput
 from admin_app.i18n import gettext as _
 from admin_app.i18n import lazy_gettext
@@ -134,8 +134,8 @@ class ResourceView(RoutedRowUrls, BulkActions, ResourceForms, DetailsPage):
         """The list with its counts turned on or off; None for a table without choice filters."""
         if not faceted(self.resource):
             return None
-        url = request.url.remove_query_params(FACETS)
-        return str(url if self.facets_shown(request) else url.include_query_params(**{FACETS: "1"}))
+        shown = self.facets_shown(request)
+        return str(changed_url(request, (FACETS,)) if shown else changed_url(request, **{FACETS: "1"}))
 
     def shown_columns_for(self, request: Request) -> list[str]:
         """The columns the list of this request's URL shows: its open view's, else the user's."""
