@@ -143,11 +143,13 @@ def planner_setting(db: OrmSession | Connection, name: str, value: str) -> Itera
     if connection.dialect.name != "postgresql":
         yield
         return
-    previous = connection.exec_driver_sql("SELECT current_setting(%(name)s)", {"name": name}).scalar_one()
-    set_local = "SELECT set_config(%(name)s, %(value)s, true)"
-    connection.exec_driver_sql(set_local, {"name": name, "value": value})
+    # One round trip: the subquery (OFFSET 0 keeps it one) reads the value before it is set.
+    previous = connection.exec_driver_sql(
+        "SELECT p.previous FROM (SELECT current_setting(%(name)s) AS previous OFFSET 0) AS p"
+        " WHERE set_config(%(name)s, %(value)s, true) IS NOT NULL", {"name": name, "value": value},
+    ).scalar_one()
     yield
-    connection.exec_driver_sql(set_local, {"name": name, "value": previous})
+    connection.exec_driver_sql("SELECT set_config(%(name)s, %(value)s, true)", {"name": name, "value": previous})
 
 
 class InFlight:
