@@ -96,3 +96,13 @@ def test_the_api_says_the_same_refusals_in_english(admin, app, make_user) -> Non
     demote = admin.patch(f"/api/users/{admin.user.id}", json={"role": "viewer"}, headers={**GERMAN, "If-Match": etag})
     assert demote.status_code == 409
     assert demote.json()["detail"] == "The last active admin cannot be removed, demoted or deactivated."
+
+
+def test_a_related_row_that_is_not_an_id_reads_in_german(editor, app) -> None:  # noqa: ANN001
+    # The form's wrapper "%(field)s: %(why)s": the field as the form labels it, the why translated.
+    response = editor.post("/admin/task/create", data=task_form(assignee="not-a-number"), headers=GERMAN)
+    assert response.status_code == 400
+    page = page_text(response)
+    assert "Zuständig: keine gültige Auswahl" in page
+    assert "not a valid choice" not in page and "Assignee:" not in page and "assignee_id" not in page
+    assert task_rows(app) == {}
