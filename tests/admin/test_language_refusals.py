@@ -6,12 +6,14 @@ admin words them with its gettext (admin/messages.py), the API sends the English
 from __future__ import annotations
 
 import html
+import re
 
 import pytest
 
 from models import Role, User
 from tests.admin.conftest import ORIGIN, task_rows
 from tests.admin.test_admin_forms import task_form, user_form
+from tests.admin.test_admin_list_edit import form_of
 
 GERMAN = {**ORIGIN, "Accept-Language": "de"}
 FRENCH = {**ORIGIN, "Accept-Language": "fr"}
@@ -106,3 +108,23 @@ def test_a_related_row_that_is_not_an_id_reads_in_german(editor, app) -> None:  
     assert "Zuständig: keine gültige Auswahl" in page
     assert "not a valid choice" not in page and "Assignee:" not in page and "assignee_id" not in page
     assert task_rows(app) == {}
+
+
+def test_emptying_a_required_field_in_the_list_reads_in_german_and_the_api_keeps_english(  # noqa: ANN001
+    editor, app, add_tasks,
+) -> None:
+    [task_id] = add_tasks(1)
+    form = form_of(editor.get("/admin/task/list-edit", headers=GERMAN).text)
+    form[f"priority-{task_id}"] = [""]  # sent as null: the Update model's "may be changed but not removed"
+    response = editor.post("/admin/task/list-edit", data=form, headers=GERMAN)
+    assert response.status_code == 400
+    page = page_text(response)
+    assert re.search(rf'id="row-{task_id}-error">.*?Priorität darf geändert, aber nicht entfernt werden', page, re.S)
+    assert "may be changed but not removed" not in page
+    assert task_rows(app)[task_id].version == 1
+    refused = editor.patch(f"/api/tasks/{task_id}", json={"priority": None}, headers=GERMAN)
+    assert refused.status_code == 422
+    assert refused.json() == {"detail": [{
+        "type": "value_error", "loc": ["body"], "msg": "Value error, priority may be changed but not removed",
+        "input": {"priority": None}, "ctx": {"error": {}},
+    }]}
