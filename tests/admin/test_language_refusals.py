@@ -5,11 +5,16 @@ admin words them with its gettext (admin/messages.py), the API sends the English
 
 from __future__ import annotations
 
+import contextvars
 import html
 import re
 
 import pytest
 
+from admin_app.errors import InvalidInput
+from admin_app.i18n import gettext, set_language
+from admin_app.resources.tasks import TASKS
+from admin_app.services import columns
 from models import Role, User
 from tests.admin.conftest import ORIGIN, task_rows
 from tests.admin.test_admin_forms import task_form, user_form
@@ -128,3 +133,25 @@ def test_emptying_a_required_field_in_the_list_reads_in_german_and_the_api_keeps
         "type": "value_error", "loc": ["body"], "msg": "Value error, priority may be changed but not removed",
         "input": {"priority": None}, "ctx": {"error": {}},
     }]}
+
+
+def _worded_in(language: str, refusal: InvalidInput) -> str:
+    def word() -> str:
+        set_language(language)
+        return refusal.worded(gettext)
+
+    return contextvars.copy_context().run(word)  # the language set in a copy: no other test sees it
+
+
+def test_a_list_inside_a_sentence_is_lower_case_but_in_german_and_english(editor) -> None:  # noqa: ANN001
+    # No admin page can send a column the list lacks (the chooser's form offers its own); the
+    # service's refusal, worded as the admin words it, and the API's English.
+    with pytest.raises(InvalidInput) as refused:
+        columns.checked(TASKS, ["nope"])
+    assert _worded_in("fr", refused.value) == "Les tâches n’ont pas de colonne 'nope' à afficher."
+    assert _worded_in("es", refused.value) == "Las tareas no tienen ninguna columna 'nope' que mostrar."
+    assert _worded_in("de", refused.value) == "Aufgaben haben keine Spalte 'nope' zum Anzeigen."
+    assert _worded_in("en", refused.value) == "Tasks have no column 'nope' to show."
+    assert str(refused.value) == "Tasks have no column 'nope' to show."
+    api = editor.post("/api/views", json={"resource": "task", "name": "Columns", "columns": ["nope"]}, headers=GERMAN)
+    assert api.status_code == 422 and api.json()["detail"] == "Tasks have no column 'nope' to show."
