@@ -93,8 +93,21 @@ class LazyNoun(LazyText):
         return lowered(gettext(str.__str__(self)))
 
 
-def lazy_noun(word: str) -> Any:
-    return LazyNoun(str.__str__(word) if isinstance(word, LazyText) else word)
+class LazyLeadingNoun(LazyNoun):
+    """A noun that begins the English sentence ("Tasks have no column ..."): as it is in English
+    and in German, lower case where the translation puts it inside the sentence (the others)."""
+
+    __slots__ = ()
+
+    def __str__(self) -> str:
+        text = gettext(str.__str__(self))
+        return text if _language.get() == DEFAULT_LANGUAGE else lowered(text)
+
+
+def lazy_noun(word: str, *, leading: bool = False) -> Any:
+    """`word` inside a sentence (`leading`: at the start of the English one), see LazyNoun."""
+    english = str.__str__(word) if isinstance(word, LazyText) else word
+    return LazyLeadingNoun(english) if leading else LazyNoun(english)
 
 
 def lowered(word: str) -> str:

@@ -108,6 +108,28 @@ def N_(message: str) -> str:  # noqa: N802 - the gettext convention for "extract
     return message
 
 
+class Refusal(ValueError):
+    """A validator's refusal with values: an `N_`-marked `%(name)s` template and its values.
+
+    `str()` is the English text (pydantic's message, so the API's); the admin words it in its
+    language (services/wording.py), a `field` value as the form labels that field. Both are kept
+    in `args`: FastAPI's 422 writes the error as its `vars()`, empty as for a plain ValueError."""
+
+    def __init__(self, template: str, /, **params: Any) -> None:
+        super().__init__(template, params)
+
+    @property
+    def template(self) -> str:
+        return self.args[0]
+
+    @property
+    def params(self) -> dict[str, Any]:
+        return self.args[1]
+
+    def __str__(self) -> str:
+        return self.template % self.params
+
+
 def jsonable(value: Any) -> Any:
     """A column value as JSON and CSV show it: enums by value, dates and times in ISO 8601."""
     if isinstance(value, Enum):
@@ -227,5 +249,5 @@ class Patch(SQLModel):
     def _required_fields_not_null(self) -> Patch:
         for name in self.not_null:
             if name in self.model_fields_set and getattr(self, name) is None:
-                raise ValueError(f"{name} may be changed but not removed")
+                raise Refusal(N_("%(field)s may be changed but not removed"), field=name)
         return self

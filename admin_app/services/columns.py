@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from admin_app.errors import InvalidInput
-from admin_app.i18n import N_, lazy_gettext
+from admin_app.i18n import N_, lazy_noun
 from admin_app.resources.spec import Resource
 from models.common import utcnow
 from models.list_preference import ListPreference
@@ -31,8 +31,8 @@ def checked(resource: Resource, names: Sequence[str]) -> list[str]:
     allowed = set(choosable(resource))
     unknown = [n for n in names if n not in allowed]
     if unknown:
-        raise InvalidInput(N_("%(list)s have no column %(name)r to show."), list=lazy_gettext(resource.plural),
-                           name=unknown[0][:64])
+        raise InvalidInput(N_("%(list)s have no column %(name)r to show."),
+                           list=lazy_noun(resource.plural, leading=True), name=unknown[0][:64])
     if len(set(names)) != len(names):
         raise InvalidInput(N_("A column is chosen twice."))
     if not names:

@@ -9,7 +9,9 @@ from collections.abc import Callable, Mapping
 
 from pydantic import ValidationError
 
+from admin_app.errors import Words
 from admin_app.i18n import N_
+from models.common import Refusal
 
 Gettext = Callable[[str], str]
 
@@ -61,8 +63,12 @@ KIND_WORDS = {
 }
 
 
-def _message(err: dict, gettext: Gettext = english) -> str:
+def _message(err: dict, gettext: Gettext = english, labels: Mapping[str, str] | None = None) -> str:
     kind, ctx = err.get("type", ""), err.get("ctx") or {}
+    if isinstance(ctx.get("error"), Refusal):  # a template with values (models/common.py)
+        refusal = ctx["error"]
+        params = {k: label(v, labels, gettext) if k == "field" else v for k, v in refusal.params.items()}
+        return Words(refusal.template, params).worded(gettext)
     if kind in KIND_WORDS:
         return gettext(KIND_WORDS[kind])
     if kind in ("enum", "literal_error") and ctx.get("expected"):
@@ -82,12 +88,15 @@ def _message(err: dict, gettext: Gettext = english) -> str:
     return _clean(err.get("msg", "invalid"), gettext)
 
 
-def field_errors(exc: ValidationError, gettext: Gettext = english) -> list[tuple[str, str]]:
-    """(field, message) for each error of a pydantic validation."""
+def field_errors(
+    exc: ValidationError, gettext: Gettext = english, labels: Mapping[str, str] | None = None
+) -> list[tuple[str, str]]:
+    """(field, message) for each error of a pydantic validation (`labels`: how a message
+    names a field it refuses)."""
     result = []
     for err in exc.errors():
         loc = [str(part) for part in err.get("loc", ()) if not isinstance(part, int)]
-        result.append((loc[0] if loc else "", _message(err, gettext)))
+        result.append((loc[0] if loc else "", _message(err, gettext, labels)))
     return result
 
 
@@ -96,7 +105,8 @@ def validation_message(
 ) -> str:
     """`Label: message` for every error, joined."""
     return "; ".join(
-        f"{label(field, labels, gettext)}: {msg}" if field else msg for field, msg in field_errors(exc, gettext)
+        f"{label(field, labels, gettext)}: {msg}" if field else msg
+        for field, msg in field_errors(exc, gettext, labels)
     )
 
 

@@ -5,13 +5,20 @@ admin words them with its gettext (admin/messages.py), the API sends the English
 
 from __future__ import annotations
 
+import contextvars
 import html
+import re
 
 import pytest
 
+from admin_app.errors import InvalidInput
+from admin_app.i18n import gettext, set_language
+from admin_app.resources.tasks import TASKS
+from admin_app.services import columns
 from models import Role, User
 from tests.admin.conftest import ORIGIN, task_rows
 from tests.admin.test_admin_forms import task_form, user_form
+from tests.admin.test_admin_list_edit import form_of
 
 GERMAN = {**ORIGIN, "Accept-Language": "de"}
 FRENCH = {**ORIGIN, "Accept-Language": "fr"}
@@ -96,3 +103,55 @@ def test_the_api_says_the_same_refusals_in_english(admin, app, make_user) -> Non
     demote = admin.patch(f"/api/users/{admin.user.id}", json={"role": "viewer"}, headers={**GERMAN, "If-Match": etag})
     assert demote.status_code == 409
     assert demote.json()["detail"] == "The last active admin cannot be removed, demoted or deactivated."
+
+
+def test_a_related_row_that_is_not_an_id_reads_in_german(editor, app) -> None:  # noqa: ANN001
+    # The form's wrapper "%(field)s: %(why)s": the field as the form labels it, the why translated.
+    response = editor.post("/admin/task/create", data=task_form(assignee="not-a-number"), headers=GERMAN)
+    assert response.status_code == 400
+    page = page_text(response)
+    assert "Zuständig: keine gültige Auswahl" in page
+    assert "not a valid choice" not in page and "Assignee:" not in page and "assignee_id" not in page
+    assert task_rows(app) == {}
+
+
+def test_emptying_a_required_field_in_the_list_reads_in_german_and_the_api_keeps_english(  # noqa: ANN001
+    editor, app, add_tasks,
+) -> None:
+    [task_id] = add_tasks(1)
+    form = form_of(editor.get("/admin/task/list-edit", headers=GERMAN).text)
+    form[f"priority-{task_id}"] = [""]  # sent as null: the Update model's "may be changed but not removed"
+    response = editor.post("/admin/task/list-edit", data=form, headers=GERMAN)
+    assert response.status_code == 400
+    page = page_text(response)
+    assert re.search(rf'id="row-{task_id}-error">.*?Priorität darf geändert, aber nicht entfernt werden', page, re.S)
+    assert "may be changed but not removed" not in page
+    assert task_rows(app)[task_id].version == 1
+    refused = editor.patch(f"/api/tasks/{task_id}", json={"priority": None}, headers=GERMAN)
+    assert refused.status_code == 422
+    assert refused.json() == {"detail": [{
+        "type": "value_error", "loc": ["body"], "msg": "Value error, priority may be changed but not removed",
+        "input": {"priority": None}, "ctx": {"error": {}},
+    }]}
+
+
+def _worded_in(language: str, refusal: InvalidInput) -> str:
+    def word() -> str:
+        set_language(language)
+        return refusal.worded(gettext)
+
+    return contextvars.copy_context().run(word)  # the language set in a copy: no other test sees it
+
+
+def test_a_list_inside_a_sentence_is_lower_case_but_in_german_and_english(editor) -> None:  # noqa: ANN001
+    # No admin page can send a column the list lacks (the chooser's form offers its own); the
+    # service's refusal, worded as the admin words it, and the API's English.
+    with pytest.raises(InvalidInput) as refused:
+        columns.checked(TASKS, ["nope"])
+    assert _worded_in("fr", refused.value) == "Les tâches n’ont pas de colonne 'nope' à afficher."
+    assert _worded_in("es", refused.value) == "Las tareas no tienen ninguna columna 'nope' que mostrar."
+    assert _worded_in("de", refused.value) == "Aufgaben haben keine Spalte 'nope' zum Anzeigen."
+    assert _worded_in("en", refused.value) == "Tasks have no column 'nope' to show."
+    assert str(refused.value) == "Tasks have no column 'nope' to show."
+    api = editor.post("/api/views", json={"resource": "task", "name": "Columns", "columns": ["nope"]}, headers=GERMAN)
+    assert api.status_code == 422 and api.json()["detail"] == "Tasks have no column 'nope' to show."
