@@ -23,7 +23,7 @@ from starlette.responses import RedirectResponse, Response
 from admin_app.admin.messages import StaffError
 from admin_app.admin.pages import ResourcePages, guard
 from admin_app.errors import RowErrors
-from admin_app.i18n import format_number, lowered
+from admin_app.i18n import format_number, lowered, ngettext
 from admin_app.i18n import gettext as _
 from admin_app.resources.spec import Relation
 from admin_app.services import records
@@ -192,7 +192,9 @@ async def list_edit_page(view: ResourcePages, request: Request) -> Response:
 
 def _failed(rows: list[EditRow]) -> str:
     bad = sum(1 for r in rows if r.error)
-    return f"{bad} row{'s' if bad != 1 else ''} could not be saved (see beside each). Nothing was saved."
+    return ngettext("{count} row could not be saved (see beside each). Nothing was saved.",
+                    "{count} rows could not be saved (see beside each). Nothing was saved.", bad).format(
+        count=format_number(bad))
 
 
 async def _render(

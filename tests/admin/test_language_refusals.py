@@ -126,6 +126,8 @@ def test_emptying_a_required_field_in_the_list_reads_in_german_and_the_api_keeps
     page = page_text(response)
     assert re.search(rf'id="row-{task_id}-error">.*?Priorität darf geändert, aber nicht entfernt werden', page, re.S)
     assert "may be changed but not removed" not in page
+    assert "1 Zeile konnte nicht gespeichert werden (siehe jeweils daneben). Nichts wurde gespeichert." in page
+    assert "could not be saved" not in page
     assert task_rows(app)[task_id].version == 1
     refused = editor.patch(f"/api/tasks/{task_id}", json={"priority": None}, headers=GERMAN)
     assert refused.status_code == 422
