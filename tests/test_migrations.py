@@ -128,14 +128,14 @@ def _statistics_targets(connection) -> dict[tuple[str, str], int]:  # noqa: ANN0
 
 
 def test_postgres_searched_text_has_finer_statistics(engine, db_kind: str) -> None:  # noqa: ANN001
-    """0018: a substring search's row estimate comes from 1,000 histogram entries, not 100, on
+    """0018: a substring search's row estimate comes from 300 histogram entries, not 100, on
     the searched columns of task and of task_search (the README's Performance section: at 100
     a name in 2 % of the rows was estimated at 164 or 25,787 rows from one ANALYZE to the next)."""
     if db_kind != "postgresql":
         pytest.skip("SQLite has no column statistics targets (its FTS5 table needs no estimates)")
     with engine.connect() as connection:
         targets = _statistics_targets(connection)
-    assert targets == {(t, c): 1000 for t in ("task", "task_search") for c in ("title", "description")}
+    assert targets == {(t, c): 300 for t in ("task", "task_search") for c in ("title", "description")}
 
 
 def test_postgres_search_table_downgrades_and_upgrades_again(pg_databases) -> None:  # noqa: ANN001
