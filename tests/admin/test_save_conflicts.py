@@ -36,7 +36,7 @@ def test_the_refused_save_shows_read_stored_and_mine_with_who_and_when(editor, a
     rows = conflict_rows(page.text)
     # title: both changed it; priority: only they did (my form still has what I read)
     assert rows == {"title": ("Write the report", "Theirs", "Mine"), "priority": ("Normal", "Very high", "Normal")}
-    assert f"by {admin.user.email}" in page.text and " UTC" in page.text
+    assert f"by {admin.user.email}" in page.text and " UTC</time>" in page.text
     assert re.search(r'name="conflict-title" value="mine" checked', page.text)
     assert re.search(r'name="conflict-priority" value="theirs" checked', page.text)
     assert 'name="conflict_version" value="2"' in page.text
@@ -95,3 +95,21 @@ def test_conflicts_on_another_table_users(admin, login_as, app, make_user) -> No
     with app.state.session_factory() as db:
         user = db.execute(select(User).where(User.id == other.id)).scalar_one()
     assert (user.full_name, user.role.value if hasattr(user.role, "value") else user.role) == ("Carol Mine", "editor")
+
+
+def test_who_and_when_read_in_the_editor_s_language_and_time_zone(editor, admin, app, add_tasks) -> None:  # noqa: ANN001
+    from models import User
+
+    with app.state.session_factory() as db:
+        db.get(User, editor.user.id).time_zone = "Europe/Berlin"
+        db.commit()
+    [task_id] = add_tasks(1, title="Write the report")
+    assert admin.post(f"/admin/task/edit/{task_id}", data=task_form(title="Theirs"), headers=ORIGIN).status_code == 302
+    page = editor.post(f"/admin/task/edit/{task_id}", data=task_form(title="Mine"),
+                       headers={**ORIGIN, "Accept-Language": "de"})
+    assert page.status_code == 400
+    stored = re.search(r'<td class="conflict-stored">(.*?)</td>', page.text, re.S).group(1)
+    # the moment as every other page shows it: the editor's zone, the exact UTC value on hover
+    assert re.search(rf"von {re.escape(admin.user.email)}, <time datetime=\"[^\"]+\+00:00\" title=\"[^\"]+\">"
+                     r"\d{1,2}\.\d{1,2}\.\d{4}, \d\d:\d\d CES?T</time>", stored), stored
+    assert "UTC" not in re.sub(r"<time[^>]*>", "", stored)
