@@ -7,6 +7,9 @@ sends each request to one side then the other, one at a time, so that load from 
 falls on both sides alike. It prints, per request, each side's median latency and the
 after/before ratio, and the server's CPU time per request (from /proc, which load from
 elsewhere inflates far less than latency); then times a bulk edit by filter on each side, alternately.
+With `--wrk SECONDS` each sample is instead a burst of `wrk` (1 connection, back-to-back
+requests, as `bench/run.py` measures) of that many seconds, alternated between the sides
+`--samples` times (the order swapped every round); the median is wrk's, per burst.
 
     uv run python bench/ab.py --before /path/to/old/checkout \\
         --before-db postgresql://postgres@127.0.0.1:5432/bench_before \\
@@ -28,6 +31,7 @@ import httpx
 from sqlalchemy import create_engine, text
 
 from bench import seed
+from bench.load import Load, run_wrk
 from bench.servers import Processes, Server, free_port, wait_ready
 
 BULK = "bulk edit by filter, ~100k rows"
@@ -35,6 +39,8 @@ ROOT = Path(__file__).resolve().parent.parent
 REQUESTS = [
     ("list page", "/admin/task/list"),
     ("search 'invoice'", "/admin/task/list?search=invoice"),
+    ("search 'Vandermeer'", "/admin/task/list?search=Vandermeer"),
+    ("search one reference", "/admin/task/list?search={reference}"),  # bench/seed.py's, found at the start
     ("filter status", "/admin/task/list?status=in_progress"),
     ("filter assignee", "/admin/task/list?assignee=453"),
     ("sort id asc", "/admin/task/list?sortBy=id&sort=asc"),
@@ -103,6 +109,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--after-db", required=True)
     parser.add_argument("--samples", type=int, default=60, help="requests per side and request kind")
     parser.add_argument("--bulk-rounds", type=int, default=2, help="bulk edits per side")
+    parser.add_argument("--wrk", type=float, default=0, metavar="SECONDS",
+                        help="each sample a wrk burst of SECONDS (1 connection) instead of one request")
     parser.add_argument("--only", default="", help="comma-separated words: only the requests whose label has one "
                         "(for example: search,API)")
     args = parser.parse_args(argv)
@@ -110,6 +118,12 @@ def main(argv: list[str] | None = None) -> int:
     requests = [(label, path) for label, path in REQUESTS if not words or any(w in label.lower() for w in words)]
     if not requests:
         parser.error(f"--only {args.only!r} matches no request; the labels: " + ", ".join(label for label, _ in REQUESTS))
+    engine = create_engine(args.after_db.replace("postgresql://", "postgresql+psycopg2://", 1))
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT count(*) FROM task")).scalar_one()
+    reference = seed.search_reference(engine, rows)
+    engine.dispose()
+    requests = [(label, path.format(reference=reference)) for label, path in requests]
     processes = Processes()
     workdir = Path(tempfile.mkdtemp(prefix="bench-ab-"))
     try:
@@ -125,16 +139,26 @@ def main(argv: list[str] | None = None) -> int:
                 for _ in range(3):
                     clients[name].get(path)
             used = {name: cpu_ms(server) for name, server in sides.items()}
-            for _ in range(args.samples):
-                for name in sides:  # interleaved: whatever else the machine does falls on both
+            served = dict.fromkeys(sides, 0)
+            for round_ in range(args.samples):
+                order = list(sides) if round_ % 2 == 0 or not args.wrk else list(sides)[::-1]
+                for name in order:  # interleaved: whatever else the machine does falls on both
+                    if args.wrk:
+                        burst = run_wrk(Load(sides[name].base + path, cookies[name], None), 1, args.wrk)
+                        if not burst.ok:
+                            raise SystemExit(f"{name} {path}: {burst.errors} errors under wrk")
+                        medians.setdefault((label, name), []).append(burst.median_ms)
+                        served[name] += burst.requests
+                        continue
                     started = time.perf_counter()
                     response = clients[name].get(path)
                     elapsed = (time.perf_counter() - started) * 1000
                     if response.status_code != 200:
                         raise SystemExit(f"{name} {path}: {response.status_code}")
                     medians.setdefault((label, name), []).append(elapsed)
+                    served[name] += 1
             for name, server in sides.items():
-                cpu[(label, name)] = (cpu_ms(server) - used[name]) / args.samples
+                cpu[(label, name)] = (cpu_ms(server) - used[name]) / served[name]
             print(f"{label} done", file=sys.stderr, flush=True)
         for _ in range(args.bulk_rounds):
             for name, server in sides.items():
