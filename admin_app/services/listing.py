@@ -176,7 +176,6 @@ class Listing:
             return bounded
         return ApproximateCount(max(planner_rows(db, matching), self.exact_count_limit + 1))
 
-
     def _index_first(self, db: Session, spec: FilterBase) -> AbstractContextManager[None]:
         """PostgreSQL, a search through the search table: no sequential scan of it for the
         bounded count. Under `LIMIT 1001` the planner takes a sequential scan to find the first
