@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from functools import partial
 
 from sqlalchemy import Connection, Engine, create_engine, event
@@ -116,29 +116,20 @@ def set_statement_timeout(db: OrmSession | Connection, milliseconds: int) -> Non
         _set_local_timeout(connection, milliseconds)
 
 
-@contextmanager
-def statement_timeout(db: OrmSession | Connection, milliseconds: int) -> Iterator[None]:
+def statement_timeout(db: OrmSession | Connection, milliseconds: int) -> AbstractContextManager[None]:
     """Give the statements in the block another timeout (ms, 0 = none), in this transaction only.
 
     For work known to be long, such as an export (EXPORT_STATEMENT_TIMEOUT_MS). PostgreSQL
-    only; elsewhere a no-op. On success the previous timeout is back in force; on an error
-    the transaction is lost anyway and its rollback resets the timeout.
+    only; elsewhere a no-op (see `local_setting`).
     """
-    connection = db.connection() if isinstance(db, OrmSession) else db
-    if connection.dialect.name != "postgresql":
-        yield
-        return
-    previous = connection.exec_driver_sql("SELECT current_setting('statement_timeout')").scalar_one()
-    _set_local_timeout(connection, milliseconds)
-    yield
-    _set_local_timeout(connection, previous)
+    return local_setting(db, "statement_timeout", str(milliseconds))
 
 
 @contextmanager
-def planner_setting(db: OrmSession | Connection, name: str, value: str) -> Iterator[None]:
-    """A planner setting (`enable_seqscan`, ...) for the statements in the block, in this
-    transaction only. PostgreSQL only; elsewhere a no-op. On success the previous value is back
-    in force; on an error the transaction or savepoint is rolled back, which resets it."""
+def local_setting(db: OrmSession | Connection, name: str, value: str) -> Iterator[None]:
+    """A setting (`statement_timeout`, `enable_seqscan`, ...) for the statements in the block,
+    in this transaction only. PostgreSQL only; elsewhere a no-op. On success the previous value
+    is back in force; on an error the transaction or savepoint is rolled back, which resets it."""
     connection = db.connection() if isinstance(db, OrmSession) else db
     if connection.dialect.name != "postgresql":
         yield

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
-from models.common import N_
+from models.common import N_, Refusal
 
 # How much nicer (Linux scheduler priority) the hashing threads are than the rest of the
 # process: a flood of logins gets the CPU the requests being served leave over.
@@ -30,13 +30,9 @@ def _lower_thread_priority() -> None:
         pass
 
 
-class PasswordPolicyError(ValueError):
+class PasswordPolicyError(Refusal):
     """The password does not meet the policy; the message says why, in plain words: English as
     `str()`, and as an `N_`-marked `template` with its `params` for the admin to translate."""
-
-    def __init__(self, template: str, **params: object) -> None:
-        self.template, self.params = template, params
-        super().__init__(template % params if params else template)
 
 
 @dataclass(frozen=True)

@@ -127,7 +127,7 @@ class Refusal(ValueError):
         return self.args[1]
 
     def __str__(self) -> str:
-        return self.template % self.params
+        return self.template % self.params if self.params else self.template
 
 
 def jsonable(value: Any) -> Any:

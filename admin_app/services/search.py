@@ -112,6 +112,12 @@ def _postgresql_search(element: IndexedSearch, compiler: Any, **kw: Any) -> str:
     return compiler.process(element.matches if kw.get(FOR_ESTIMATE) else element.candidates, **kw)
 
 
+def reads_search_table(conditions: list[ColumnElement[bool]]) -> bool:
+    """Whether one of `conditions` takes its candidates from a search table (contains_text with
+    an index and a term long enough for trigrams)."""
+    return any(isinstance(condition, IndexedSearch) for condition in conditions)
+
+
 def contains_text(term: str, *columns: Any, index: str | None = None, row_id: Any = None) -> ColumnElement[bool]:
     """Any of `columns` contains `term`, case-insensitively; `%` and `_` are literal. With
     `index` (the search table over those columns) and `row_id`, the candidates come from it
