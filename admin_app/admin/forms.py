@@ -74,7 +74,7 @@ def _related_id(value: Any) -> int | None:
         return value.id
     found = parse_db_id(value)
     if found is None:
-        raise InvalidInput(_("not a valid choice"))
+        raise InvalidInput(N_("not a valid choice"))  # worded in the form's language where shown
     return found
 
 
@@ -174,4 +174,4 @@ def _form_version(data: dict) -> int:
     value = data.get("version")
     if isinstance(value, int) or (isinstance(value, str) and value.isdigit()):
         return int(value)
-    raise InvalidInput(_("version: missing; reload the page and edit again"))
+    raise InvalidInput(N_("version: missing; reload the page and edit again"))

@@ -11,6 +11,7 @@ import re
 
 import pytest
 
+from admin_app.admin import forms
 from admin_app.errors import InvalidInput
 from admin_app.i18n import gettext, set_language
 from admin_app.resources.tasks import TASKS
@@ -157,3 +158,23 @@ def test_a_list_inside_a_sentence_is_lower_case_but_in_german_and_english(editor
     assert str(refused.value) == "Tasks have no column 'nope' to show."
     api = editor.post("/api/views", json={"resource": "task", "name": "Columns", "columns": ["nope"]}, headers=GERMAN)
     assert api.status_code == 422 and api.json()["detail"] == "Tasks have no column 'nope' to show."
+
+
+@pytest.mark.parametrize(("refuse", "english", "german"), [
+    (lambda: forms._related_id("not-a-number"), "not a valid choice", "keine gültige Auswahl"),
+    (lambda: forms._form_version({}), "version: missing; reload the page and edit again",
+     "Version: fehlt; laden Sie die Seite neu und bearbeiten Sie erneut"),
+], ids=["related row", "form version"])
+def test_a_form_refusal_made_on_a_german_page_keeps_its_english_text(refuse, english, german) -> None:  # noqa: ANN001
+    # Marked, not translated where it is raised: the text logged and str() stay English, and
+    # the page words it in its own language when it shows it (admin/messages.py).
+    def raise_in_german() -> InvalidInput:
+        set_language("de")
+        with pytest.raises(InvalidInput) as refused:
+            refuse()
+        return refused.value
+
+    refusal = contextvars.copy_context().run(raise_in_german)
+    assert str(refusal) == english
+    assert _worded_in("en", refusal) == english
+    assert _worded_in("de", refusal) == german
