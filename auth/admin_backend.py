@@ -111,7 +111,7 @@ class AdminAuthentication(AuthenticationBackend):
         return response
 
     async def authenticate(self, request: Request) -> Response | bool:
-        principal = await run_in_threadpool(self.authenticator.principal, request)
+        principal = await self.authenticator.principal_async(request)
         if principal is None:
             target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
             login = request.url_for("admin:login").path
@@ -130,5 +130,5 @@ class RoleAuthorization(GrantsAuthorizationBackend):
         self.authenticator = authenticator
 
     async def get_grants(self, request: Request) -> set[tuple[str, str]]:
-        principal = await run_in_threadpool(self.authenticator.principal, request)
+        principal = await self.authenticator.principal_async(request)
         return set(grants_for(principal.role)) if principal else set()

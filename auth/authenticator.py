@@ -111,6 +111,14 @@ class Authenticator(SecondStep):
         setattr(request.state, _STATE_KEY, principal)
         return principal
 
+    async def principal_async(self, request: HTTPConnection) -> Principal | None:
+        """`principal` for async code: once the request has it, no worker thread is asked again
+        (the language middleware, authentication and SQLAdmin's grants each want it)."""
+        cached = getattr(request.state, _STATE_KEY, _MISSING)
+        if cached is not _MISSING:
+            return cached  # type: ignore[return-value]
+        return await anyio.to_thread.run_sync(self.principal, request)
+
     def _resolve(self, request: HTTPConnection, db: Session | None) -> Principal | None:
         authorization = request.headers.get("authorization")
         if authorization:

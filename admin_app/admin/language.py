@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -33,7 +32,7 @@ class LanguageMiddleware:
         if scope["type"] == "http" and not scope.get("path", "").startswith(_NO_LANGUAGE, len(scope.get("root_path", ""))):
             connection = HTTPConnection(scope)
             # The principal is cached on the request: authentication reuses this look-up.
-            principal = await run_in_threadpool(self.authenticator.principal, connection)
+            principal = await self.authenticator.principal_async(connection)
             language = choose_language(getattr(principal, "language", None), connection.headers.get("accept-language"))
             set_language(language)
             follow_language(language, translations(language))

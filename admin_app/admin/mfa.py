@@ -202,7 +202,7 @@ class SecondFactorPages:
     # --- My account: passkey registration options ---------------------------------------
     async def account_passkey_options(self, request: Request) -> Response:
         authenticator = authenticator_of(request)
-        principal = await run_in_threadpool(authenticator.principal, request)
+        principal = await authenticator.principal_async(request)
         if principal is None or principal.via != "session":
             return JSONResponse({"detail": _("Not authenticated.")}, status_code=401)
 

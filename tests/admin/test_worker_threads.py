@@ -1,0 +1,40 @@
+"""An admin page asks a worker thread for the request's principal once: the language
+middleware, SQLAdmin's authentication and its grants each want it, and each extra thread hop
+costs every page (bench/run.py's list lines)."""
+
+from __future__ import annotations
+
+import anyio.to_thread
+import pytest
+
+from auth.authenticator import Authenticator
+
+
+def _recording(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    asked: list[str] = []
+    real = anyio.to_thread.run_sync
+
+    async def run_sync(func, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+        asked.append(getattr(func, "__qualname__", repr(func)))
+        return await real(func, *args, **kwargs)
+
+    monkeypatch.setattr(anyio.to_thread, "run_sync", run_sync)
+    return asked
+
+
+@pytest.mark.parametrize("path", ["/admin/task/list", "/admin/project/list", "/admin/"])
+def test_a_page_resolves_its_principal_in_one_worker_thread(editor, monkeypatch, path) -> None:  # noqa: ANN001
+    asked = _recording(monkeypatch)
+    response = editor.get(path)
+    assert response.status_code == 200
+    assert asked.count(Authenticator.principal.__qualname__) == 1, asked
+
+
+def test_a_signed_out_page_still_asks_and_is_sent_to_the_login(app, monkeypatch) -> None:  # noqa: ANN001
+    from fastapi.testclient import TestClient
+
+    asked = _recording(monkeypatch)
+    with TestClient(app, base_url="https://testserver") as anonymous:
+        response = anonymous.get("/admin/task/list", follow_redirects=False)
+    assert response.status_code in (302, 303) and "/admin/login" in response.headers["location"]
+    assert asked.count(Authenticator.principal.__qualname__) == 1, asked
