@@ -157,10 +157,7 @@ class ResourceView(RoutedRowUrls, BulkActions, ResourceForms, DetailsPage):
         with self.session_maker() as db:
             shown = self._columns(db, principal.user_id if principal else None, view)
             relations = [n for n in shown if isinstance(self.resource.field(n), Relation)]
-            count = self.listing.bounded_count(db, spec)
-            page = min(max(page, 1), Pagination.max_page(count, size))
-            statement = self.listing.offset_page(spec, ordering, relations, limit=size, offset=(page - 1) * size)
-            rows = list(db.execute(statement).scalars().unique())
+            count, rows, page = self.listing.offset_rows(db, spec, ordering, relations, page=page, size=size)
             counts = None if facet_budget is None else facets_of(self.resource).counts(db, spec, budget_ms=facet_budget)
             read_menu_views(db, request)  # last: its counts set their own timeouts
         return count, rows, page, shown, counts
