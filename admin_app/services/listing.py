@@ -133,7 +133,7 @@ class Listing:
                 return len(rows), rows, 1
             return self.bounded_count(db, spec), rows, 1
         count = self.bounded_count(db, spec)
-        page = min(page, max(1, -(-int(count) // size)))
+        page = min(page, max(1, (int(count) + size - 1) // size))  # the last page with a row
         return count, self._rows(db, spec, ordering, relations, size, page), page
 
     def _rows(self, db: Session, spec: FilterBase, ordering: Ordering, relations: Iterable[str], size: int,
