@@ -47,6 +47,11 @@ _STATE_KEY = "principal"
 _MISSING = object()
 
 
+def _cached_principal(request: HTTPConnection) -> Principal | None | object:
+    """The principal this request already looked up (None: nobody), or _MISSING."""
+    return getattr(request.state, _STATE_KEY, _MISSING)
+
+
 # (db, event, email, user_id, details) -> None, called inside the event's transaction.
 EventRecorder = Callable[[Session, str, str, "int | None", dict], None]
 
@@ -104,7 +109,7 @@ class Authenticator(SecondStep):
 
         `db`, when given, is the request's own session: one connection per request.
         """
-        cached = getattr(request.state, _STATE_KEY, _MISSING)
+        cached = _cached_principal(request)
         if cached is not _MISSING:
             return cached  # type: ignore[return-value]
         principal = self._resolve(request, db)
@@ -114,7 +119,7 @@ class Authenticator(SecondStep):
     async def principal_async(self, request: HTTPConnection) -> Principal | None:
         """`principal` for async code: once the request has it, no worker thread is asked again
         (the language middleware, authentication and SQLAdmin's grants each want it)."""
-        cached = getattr(request.state, _STATE_KEY, _MISSING)
+        cached = _cached_principal(request)
         if cached is not _MISSING:
             return cached  # type: ignore[return-value]
         return await anyio.to_thread.run_sync(self.principal, request)

@@ -142,7 +142,7 @@ def test_list_queries_do_not_grow_with_page_size(editor, add_tasks, make_user, a
         assert counts[25] <= 5, (query, counts)
 
 
-def test_a_first_page_that_is_not_full_is_its_own_count(editor, add_tasks, app, db_kind) -> None:  # noqa: ANN001
+def test_a_first_page_that_is_not_full_is_its_own_count(editor, add_tasks, app) -> None:  # noqa: ANN001
     # A search for one reference: the page's own rows tell how many there are, exactly; no
     # count, no planner estimate, no setting changed for a count (bench/run.py's one-reference
     # search paid four statements for them).

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import anyio.to_thread
 import pytest
+from fastapi.testclient import TestClient
 
 from auth.authenticator import Authenticator
 
@@ -31,8 +32,6 @@ def test_a_page_resolves_its_principal_in_one_worker_thread(editor, monkeypatch,
 
 
 def test_a_signed_out_page_still_asks_and_is_sent_to_the_login(app, monkeypatch) -> None:  # noqa: ANN001
-    from fastapi.testclient import TestClient
-
     asked = _recording(monkeypatch)
     with TestClient(app, base_url="https://testserver") as anonymous:
         response = anonymous.get("/admin/task/list", follow_redirects=False)
