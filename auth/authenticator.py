@@ -6,7 +6,7 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 
 import anyio
-from sqlalchemy import select, update
+from sqlalchemy import Connection, select, update
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session
 from starlette.requests import HTTPConnection
@@ -104,10 +104,10 @@ class Authenticator(SecondStep):
             self._waiting -= 1
 
     # who is this request ----------------------------------------------------
-    def principal(self, request: HTTPConnection, db: Session | None = None) -> Principal | None:
+    def principal(self, request: HTTPConnection, db: Session | Connection | None = None) -> Principal | None:
         """The principal of a request's bearer token or session cookie (cached per request).
 
-        `db`, when given, is the request's own session: one connection per request.
+        `db`, when given, is the request's own session or connection: one connection per request.
         """
         cached = _cached_principal(request)
         if cached is not _MISSING:
@@ -124,7 +124,7 @@ class Authenticator(SecondStep):
             return cached  # type: ignore[return-value]
         return await anyio.to_thread.run_sync(self.principal, request)
 
-    def _resolve(self, request: HTTPConnection, db: Session | None) -> Principal | None:
+    def _resolve(self, request: HTTPConnection, db: Session | Connection | None) -> Principal | None:
         authorization = request.headers.get("authorization")
         if authorization:
             scheme, _, credentials = authorization.partition(" ")
@@ -138,7 +138,7 @@ class Authenticator(SecondStep):
         with self._session(db) as session:
             return self.sessions.resolve(session, raw_id)
 
-    def _session(self, db: Session | None) -> AbstractContextManager[Session]:
+    def _session(self, db: Session | Connection | None) -> AbstractContextManager[Session | Connection]:
         return nullcontext(db) if db is not None else self.session_factory()
 
     def address(self, request: HTTPConnection) -> str:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import secrets
 from datetime import timedelta
+from functools import cache
 
-from sqlalchemy import select, update
+from sqlalchemy import Connection, Select, bindparam, select, update
 from sqlmodel import Session
 
 from auth.principal import Principal
-from auth.sessions import TOUCH_INTERVAL, hash_secret
+from auth.sessions import TOUCH_INTERVAL, connection_of, hash_secret
 from models import ApiToken, Role, User
 from models.common import utcnow
 
@@ -35,28 +36,36 @@ def create_token(
     return token, raw
 
 
-def resolve_token(db: Session, raw: str) -> Principal | None:
+@cache
+def _lookup() -> Select:
+    """A token and its user by the token's hash: columns, built once (it runs on every request)."""
+    return (
+        select(
+            ApiToken.id.label("token_id"), ApiToken.revoked_at, ApiToken.expires_at, ApiToken.last_used_at,
+            User.id, User.email, User.full_name, User.role, User.is_active,
+        ).join_from(ApiToken, User, User.id == ApiToken.user_id)
+        .where(ApiToken.token_hash == bindparam("token_hash"))
+    )
+
+
+def resolve_token(db: Session | Connection, raw: str) -> Principal | None:
     """The principal of a live token of an active user."""
     if not raw.startswith(TOKEN_PREFIX) or len(raw) > 200:
         return None
-    row = db.execute(
-        select(ApiToken, User).join(User, User.id == ApiToken.user_id)
-        .where(ApiToken.token_hash == hash_secret(raw))
-    ).first()
+    row = connection_of(db).execute(_lookup(), {"token_hash": hash_secret(raw)}).first()
     if row is None:
         return None
-    token, user = row
     now = utcnow()
-    if token.revoked_at is not None or not user.is_active:
+    if row.revoked_at is not None or not row.is_active:
         return None
-    if token.expires_at is not None and token.expires_at <= now:
+    if row.expires_at is not None and row.expires_at <= now:
         return None
-    if token.last_used_at is None or now - token.last_used_at >= TOUCH_INTERVAL:
-        db.execute(update(ApiToken).where(ApiToken.id == token.id).values(last_used_at=now))
+    if row.last_used_at is None or now - row.last_used_at >= TOUCH_INTERVAL:
+        db.execute(update(ApiToken).where(ApiToken.id == row.token_id).values(last_used_at=now))
         db.commit()
     return Principal(
-        user_id=user.id, email=user.email, full_name=user.full_name, role=Role(user.role),
-        via="token", token_id=token.id,
+        user_id=row.id, email=row.email, full_name=row.full_name, role=Role(row.role),
+        via="token", token_id=row.token_id,
     )
 
 
