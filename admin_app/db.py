@@ -97,9 +97,18 @@ def build_engine(settings: Settings) -> Engine:
     return engine
 
 
+def build_read_engine(engine: Engine) -> Engine:
+    """The engine of `read_session`: on PostgreSQL `engine`'s pool, its connections lent in
+    autocommit (one pool, so DB_POOL_SIZE + DB_MAX_OVERFLOW still bound the connections);
+    on SQLite `engine` itself (a deferred transaction there costs no round trip)."""
+    return engine if engine.dialect.name == "sqlite" else engine.execution_options(isolation_level="AUTOCOMMIT")
+
+
 def _limit_transaction(milliseconds: int, connection: Connection) -> None:
     # Local to the transaction, not a session SET or a startup option: right behind
     # PgBouncer in transaction mode, where consecutive transactions share no session.
+    if connection.get_execution_options().get("isolation_level") == "AUTOCOMMIT":
+        return  # no transaction to be local to: `read_session`'s primary-key reads
     _set_local_timeout(connection, milliseconds)
 
 
@@ -179,3 +188,10 @@ def build_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, class_=Session, expire_on_commit=False)
 
 
+def read_connection(read_engine: Engine) -> AbstractContextManager[Connection]:
+    """A connection for a request that reads a few rows by primary key (`GET /api/<table>/{id}`),
+    from `build_read_engine`: on PostgreSQL each statement is its own transaction, so the
+    request's round trips are the pool's ping and its statements (no BEGIN, ROLLBACK or
+    statement timeout: primary-key reads), and a session's last-use write commits at once.
+    A bare connection, no ORM session: nothing is loaded into objects on this path."""
+    return read_engine.connect()

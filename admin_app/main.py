@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse
 from starlette.datastructures import URLPath
 
 from admin_app.config import load_settings
-from admin_app.db import InFlight, build_engine, build_session_factory
+from admin_app.db import InFlight, build_engine, build_read_engine, build_session_factory
 from admin_app.errors import ServiceError
 from admin_app.resources import Registry, default_resources
 from admin_app.settings import Settings
@@ -46,6 +46,7 @@ def create_app(settings: Settings | None = None, resources: Registry | None = No
     settings = settings or load_settings()
     registry = resources or default_resources()
     engine = build_engine(settings)
+    read_engine = build_read_engine(engine)  # GET /api/<table>/{id}: see read_session
     in_flight = InFlight(engine)
 
     @asynccontextmanager
@@ -86,6 +87,7 @@ def create_app(settings: Settings | None = None, resources: Registry | None = No
     )
     app.state.settings = settings
     app.state.engine = engine
+    app.state.read_engine = read_engine
     app.state.session_factory = session_factory
     app.state.passwords = passwords
     app.state.authenticator = authenticator

@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterator
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, status
+from sqlalchemy import Connection
 from sqlmodel import Session
 
 from admin_app.audit import bind_actor
@@ -37,16 +38,22 @@ AuthenticatorDep = Annotated[Authenticator, Depends(get_authenticator)]
 PasswordsDep = Annotated[Passwords, Depends(get_passwords)]
 
 
-def get_current_principal(
-    request: Request, authenticator: AuthenticatorDep, db: SessionDep
-) -> Principal:
-    principal = authenticator.principal(request, db)  # the request's own connection
+def authenticated(request: Request, authenticator: Authenticator, db: Session | Connection) -> Principal:
+    """The request's principal, looked up on `db` (the request's own connection), or 401."""
+    principal = authenticator.principal(request, db)
     if principal is None:
         raise HTTPException(
             status_code=status.HTTP_401_UNAUTHORIZED,
             detail="Not authenticated.",
             headers={"WWW-Authenticate": "Bearer"},
         )
+    return principal
+
+
+def get_current_principal(
+    request: Request, authenticator: AuthenticatorDep, db: SessionDep
+) -> Principal:
+    principal = authenticated(request, authenticator, db)
     bind_actor(db, Actor.from_principal(principal, via="api"))  # whatever this request writes is theirs
     return principal
 

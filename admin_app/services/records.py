@@ -31,10 +31,14 @@ def stored(values: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v.value if isinstance(v, Enum) else v for k, v in values.items()}
 
 
+def not_found(resource: Resource, row_id: int) -> NotFound:
+    return NotFound(N_("%(label)s %(id)s not found."), label=lazy_gettext(resource.label), id=row_id)
+
+
 def get(db: Session, resource: Resource, row_id: int) -> Any:
     row = db.get(resource.model, row_id)
     if row is None:
-        raise NotFound(N_("%(label)s %(id)s not found."), label=lazy_gettext(resource.label), id=row_id)
+        raise not_found(resource, row_id)
     return row
 
 
@@ -43,7 +47,7 @@ def load(db: Session, resource: Resource, row_id: int, relations: Iterable[str] 
     query = listing_of(resource).by_id(relations)
     row = db.execute(query, {"row_id": row_id}).unique().scalar_one_or_none()
     if row is None:
-        raise NotFound(N_("%(label)s %(id)s not found."), label=lazy_gettext(resource.label), id=row_id)
+        raise not_found(resource, row_id)
     return row
 
 
