@@ -98,7 +98,7 @@ def build_engine(settings: Settings) -> Engine:
 
 
 def build_read_engine(engine: Engine) -> Engine:
-    """The engine of `read_session`: on PostgreSQL `engine`'s pool, its connections lent in
+    """The engine of `read_connection`: on PostgreSQL `engine`'s pool, its connections lent in
     autocommit (one pool, so DB_POOL_SIZE + DB_MAX_OVERFLOW still bound the connections);
     on SQLite `engine` itself (a deferred transaction there costs no round trip)."""
     return engine if engine.dialect.name == "sqlite" else engine.execution_options(isolation_level="AUTOCOMMIT")
@@ -108,7 +108,7 @@ def _limit_transaction(milliseconds: int, connection: Connection) -> None:
     # Local to the transaction, not a session SET or a startup option: right behind
     # PgBouncer in transaction mode, where consecutive transactions share no session.
     if connection.get_execution_options().get("isolation_level") == "AUTOCOMMIT":
-        return  # no transaction to be local to: `read_session`'s primary-key reads
+        return  # no transaction to be local to: `read_connection`'s primary-key reads
     _set_local_timeout(connection, milliseconds)
 
 

@@ -121,7 +121,7 @@ class SessionStore:
 
     def resolve(self, db: Session | Connection, raw_id: str) -> Principal | None:
         """The principal of a live session of an active user; ends a dead one. `db`: a
-        session, or a bare connection (`GET /api/<table>/{id}`, see admin_app.db.read_session)."""
+        session, or a bare connection (`GET /api/<table>/{id}`, see admin_app.db.read_connection)."""
         session_id = hash_secret(raw_id)
         row = connection_of(db).execute(_lookup(), {"session_id": session_id}).first()
         if row is None:
