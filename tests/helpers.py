@@ -105,3 +105,18 @@ def recorded_statements(engine):  # noqa: ANN001, ANN201
         yield statements
     finally:
         event.remove(engine, "before_cursor_execute", record)
+
+
+def recorded_thread_hops(monkeypatch) -> list[str]:  # noqa: ANN001
+    """The functions sent to a worker thread (anyio.to_thread.run_sync) from now on, by name."""
+    import anyio.to_thread
+
+    asked: list[str] = []
+    real = anyio.to_thread.run_sync
+
+    async def run_sync(func, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+        asked.append(getattr(func, "__qualname__", repr(func)))
+        return await real(func, *args, **kwargs)
+
+    monkeypatch.setattr(anyio.to_thread, "run_sync", run_sync)
+    return asked

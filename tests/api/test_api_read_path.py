@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import anyio.to_thread
 import pytest
 from sqlalchemy import event, select, update
 
@@ -14,18 +13,7 @@ from models import AuthSession, Role, User
 from models.common import utcnow
 from tests.factories import ORIGIN, api_login
 from tests.factories import make_user as add_user
-
-
-def _hops(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    asked: list[str] = []
-    real = anyio.to_thread.run_sync
-
-    async def run_sync(func, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
-        asked.append(getattr(func, "__qualname__", repr(func)))
-        return await real(func, *args, **kwargs)
-
-    monkeypatch.setattr(anyio.to_thread, "run_sync", run_sync)
-    return asked
+from tests.helpers import recorded_thread_hops
 
 
 @pytest.fixture
@@ -38,7 +26,7 @@ def task_id(client, admin) -> int:  # noqa: ANN001
 @pytest.mark.parametrize("path", ["/api/tasks/{id}", "/api/users/{id}"])
 def test_a_get_by_id_takes_one_worker_thread(client, admin, task_id, monkeypatch, path) -> None:  # noqa: ANN001
     row_id = task_id if "tasks" in path else client.get("/api/auth/me", headers=admin).json()["id"]
-    asked = _hops(monkeypatch)
+    asked = recorded_thread_hops(monkeypatch)
     response = client.get(path.format(id=row_id), headers=admin)
     assert response.status_code == 200, response.text
     assert response.headers["etag"] == '"1"'
@@ -46,7 +34,7 @@ def test_a_get_by_id_takes_one_worker_thread(client, admin, task_id, monkeypatch
 
 
 def test_a_refused_get_by_id_takes_one_worker_thread_too(client, viewer, monkeypatch) -> None:  # noqa: ANN001
-    asked = _hops(monkeypatch)
+    asked = recorded_thread_hops(monkeypatch)
     assert client.get("/api/tasks/1").status_code == 401
     assert client.get("/api/tasks/999999", headers=viewer).json()["detail"] == "Task 999999 not found."
     assert len(asked) == 2, asked
