@@ -98,9 +98,12 @@ def build_engine(settings: Settings) -> Engine:
 
 
 def build_read_engine(engine: Engine) -> Engine:
-    """The engine of `read_connection`: on PostgreSQL `engine`'s pool, its connections lent in
-    autocommit (one pool, so DB_POOL_SIZE + DB_MAX_OVERFLOW still bound the connections);
-    on SQLite `engine` itself (a deferred transaction there costs no round trip)."""
+    """The connections of a request that reads a few rows by primary key (`GET /api/<table>/{id}`):
+    on PostgreSQL `engine`'s pool, its connections lent in autocommit (one pool, so
+    DB_POOL_SIZE + DB_MAX_OVERFLOW still bound the connections). Each statement is then its own
+    transaction: the request's round trips are the pool's ping and its statements (no BEGIN,
+    ROLLBACK or statement timeout: primary-key reads), and a session's last-use write commits at
+    once. On SQLite `engine` itself (a deferred transaction there costs no round trip)."""
     return engine if engine.dialect.name == "sqlite" else engine.execution_options(isolation_level="AUTOCOMMIT")
 
 
@@ -108,7 +111,7 @@ def _limit_transaction(milliseconds: int, connection: Connection) -> None:
     # Local to the transaction, not a session SET or a startup option: right behind
     # PgBouncer in transaction mode, where consecutive transactions share no session.
     if connection.get_execution_options().get("isolation_level") == "AUTOCOMMIT":
-        return  # no transaction to be local to: `read_connection`'s primary-key reads
+        return  # no transaction to be local to: `build_read_engine`'s primary-key reads
     _set_local_timeout(connection, milliseconds)
 
 
@@ -186,12 +189,3 @@ class InFlight:
 
 def build_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, class_=Session, expire_on_commit=False)
-
-
-def read_connection(read_engine: Engine) -> AbstractContextManager[Connection]:
-    """A connection for a request that reads a few rows by primary key (`GET /api/<table>/{id}`),
-    from `build_read_engine`: on PostgreSQL each statement is its own transaction, so the
-    request's round trips are the pool's ping and its statements (no BEGIN, ROLLBACK or
-    statement timeout: primary-key reads), and a session's last-use write commits at once.
-    A bare connection, no ORM session: nothing is loaded into objects on this path."""
-    return read_engine.connect()

@@ -46,7 +46,7 @@ def create_app(settings: Settings | None = None, resources: Registry | None = No
     settings = settings or load_settings()
     registry = resources or default_resources()
     engine = build_engine(settings)
-    read_engine = build_read_engine(engine)  # GET /api/<table>/{id}: see read_connection
+    read_engine = build_read_engine(engine)  # GET /api/<table>/{id}: see build_read_engine
     in_flight = InFlight(engine)
 
     @asynccontextmanager

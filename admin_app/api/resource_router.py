@@ -24,7 +24,6 @@ from admin_app.api.reads import RowReader
 from admin_app.api.responses import ETAG, LOCATION, error_responses, with_headers
 from admin_app.api.schemas import BulkResult, api_models
 from admin_app.api.versions import IfMatch
-from admin_app.db import read_connection
 from admin_app.errors import InvalidInput
 from admin_app.resources.spec import Resource
 from admin_app.services import bulk, records, saved_views
@@ -166,7 +165,7 @@ def build_router(resource: Resource, referencing: bulk.Referencing = ()) -> APIR
         autocommit connection (the most frequent request of scripts: no dependency of its own,
         each of which is a thread hop, and no BEGIN/ROLLBACK around two primary-key reads)."""
         state = request.app.state
-        with read_connection(state.read_engine) as connection:
+        with state.read_engine.connect() as connection:
             ensure_allowed(authenticated(request, state.authenticator, connection), perm, "details")
             if reader is None:
                 with state.session_factory(bind=connection) as db:

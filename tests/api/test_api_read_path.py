@@ -130,3 +130,33 @@ def test_get_by_id_answers_what_the_orm_path_gives_for_every_table(app, client, 
     assert checked == 5
     assert client.get(f"/api/tasks/{assigned}", headers=admin).json()["assignee"]["id"] == me
     assert client.get(f"/api/projects/{unowned}", headers=admin).json()["owner"] is None
+
+
+def test_a_public_field_that_is_no_column_nor_shown_relation_is_read_through_the_orm(app, client, admin, task_id) -> None:  # noqa: ANN001
+    """RowReader declines such a public model; that table's GET by id loads the ORM row."""
+    from dataclasses import replace
+
+    from fastapi import FastAPI
+    from fastapi.testclient import TestClient
+
+    from admin_app.api.reads import RowReader
+    from admin_app.api.resource_router import build_router
+    from models.task import TaskPublic
+    from models.user import UserRef
+
+    class TaskWithAuthor(TaskPublic):
+        created_by: UserRef | None  # a relationship of Task that no Relation declares
+
+    TaskWithAuthor.model_rebuild(_types_namespace={"UserRef": UserRef})
+    tasks = next(r for r in app.state.resources if r.name == "task")
+    variant = replace(tasks, schemas=replace(tasks.schemas, public=TaskWithAuthor))
+    assert RowReader.build(variant, TaskWithAuthor, ["assignee"]) is None
+    small = FastAPI()
+    small.state = app.state
+    small.include_router(build_router(variant))
+    me = client.get("/api/auth/me", headers=admin).json()["id"]
+    with TestClient(small) as other:
+        response = other.get(f"/api/tasks/{task_id}", headers=admin)
+    assert response.status_code == 200, response.text
+    assert response.json()["created_by"]["id"] == me
+    assert response.json()["title"] == "Read me" and response.headers["etag"] == '"1"'

@@ -48,3 +48,12 @@ def test_a_tampered_or_foreign_cookie_is_refused_cached_or_not() -> None:
         assert store.unsign(tampered) is None
         assert store.unsign(foreign) is None
     assert store.unsign(store._signer.dumps({"not": "a string"})) is None
+
+
+def test_a_cookie_dated_in_the_future_is_refused_as_itsdangerous_would(monkeypatch: pytest.MonkeyPatch) -> None:
+    store = _store()
+    now = time.time()
+    monkeypatch.setattr(time, "time", lambda: now + 3600)
+    cookie = store.sign("raw-session-id")  # signed an hour ahead of the clock below
+    monkeypatch.setattr(time, "time", lambda: now)
+    assert store.unsign(cookie) is None
