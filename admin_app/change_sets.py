@@ -35,7 +35,7 @@ def name(entity: str, count: int) -> str:
 
 def bind(db: Session) -> None:
     """A new unit of work: its changes make a new change set (called by bind_actor)."""
-    for key in ("change_set", "change_title", "change_reverts"):
+    for key in ("change_set", "change_title", "change_reverts", "change_summary"):
         db.info.pop(key, None)
 
 
@@ -95,6 +95,11 @@ def _before_commit(session: Session) -> None:
     if change_set is None:
         return
     session.flush()  # entries the last flush writes belong to it too
+    if (given := session.info.get("change_summary")) is not None:
+        # A job's chunk: the job counts its rows, the last chunk sums up the whole (services/jobs.py).
+        session.connection().execute(
+            update(ChangeSet).where(ChangeSet.id == change_set).values(summary=given[0][:300], size=given[1]))
+        return
     e = AuditEntry.__table__.c
     groups = session.connection().execute(
         select(e.action, e.entity, func.count().label("count"), func.min(e.entity_id).label("entity_id"))

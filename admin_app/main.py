@@ -9,6 +9,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import URLPath
 
 from admin_app.config import load_settings
@@ -51,9 +52,14 @@ def create_app(settings: Settings | None = None, resources: Registry | None = No
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        worker = app.state.job_worker
+        if worker is not None:
+            worker.start()
         try:
             yield
         finally:
+            if worker is not None:
+                await run_in_threadpool(worker.stop)  # the chunk in progress ends first
             # The server runs this once in-flight requests are done or the graceful timeout
             # is over: whatever still runs is cancelled, so its transaction rolls back whole.
             in_flight.cancel()
@@ -92,6 +98,12 @@ def create_app(settings: Settings | None = None, resources: Registry | None = No
     app.state.passwords = passwords
     app.state.authenticator = authenticator
     app.state.resources = registry
+    from admin_app.job_worker import JobWorker
+
+    app.state.job_worker = JobWorker(
+        session_factory, registry, chunk_rows=settings.job_chunk_rows, poll_seconds=settings.job_poll_seconds,
+        passwords=passwords,
+    ) if settings.job_worker else None
 
     from fastapi.exceptions import RequestValidationError
 

@@ -41,6 +41,11 @@ class Settings(BaseSettings):
     facet_time_budget_ms: int = Field(default=200, ge=0)
     view_count_budget_ms: int = Field(default=400, ge=0)
 
+    bulk_job_min_rows: int = Field(default=50_000, ge=1)
+    job_chunk_rows: int = Field(default=10_000, ge=1, le=1_000_000)
+    job_worker: bool = True
+    job_poll_seconds: float = Field(default=1.0, gt=0, le=60)
+
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
     import_max_bytes: int = Field(default=20 * 1024 * 1024, ge=1024)
 

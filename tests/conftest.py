@@ -59,6 +59,8 @@ def make_settings(database_url: str, **overrides: object) -> Settings:
         # machine needs; the tests of the budgets set their own.
         "facet_time_budget_ms": 60_000,
         "view_count_budget_ms": 60_000,
+        # Jobs run when a test says so (tests/admin/test_jobs.py), not on a thread of their own.
+        "job_worker": False,
         **FAST_ARGON2,
     }
     values.update(overrides)

@@ -31,6 +31,7 @@ from admin_app.admin.compat.routes import guard_routes
 from admin_app.admin.dashboard import dashboard
 from admin_app.admin.display import count_text, show_time, theme_of
 from admin_app.admin.error_pages import error_handler
+from admin_app.admin.jobs import JobsView
 from admin_app.admin.language import LanguageMiddleware
 from admin_app.admin.mfa import SecondFactorPages
 from admin_app.admin.saved_views import menu_views
@@ -46,7 +47,7 @@ from models.common import utcnow
 
 HERE = Path(__file__).parent
 # What the admin's own routes find on `request.app.state` (the admin is a mounted app).
-SHARED_STATE = ("settings", "authenticator", "passwords", "session_factory", "resources")
+SHARED_STATE = ("settings", "authenticator", "passwords", "session_factory", "resources", "job_worker")
 
 
 class BackOfficeAdmin(Admin):
@@ -93,6 +94,7 @@ def build_admin(app: FastAPI, engine: Engine, authenticator: Authenticator, regi
         admin.add_view(view_for(resource, registry))
     admin.add_view(AuditEntryAdmin.with_entities([r.name for r in registry] + ["token", "saved_view"]))
     admin.add_view(ChangeSetsView)
+    admin.add_view(JobsView)
     admin.add_view(AccountView)
     admin.templates.env.globals["undo_offer"] = undo_offer
     admin.templates.env.globals["theme_of"] = theme_of

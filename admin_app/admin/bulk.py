@@ -20,10 +20,12 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from admin_app.admin.jobs import done_message
 from admin_app.admin.messages import StaffError
 from admin_app.i18n import format_number, gettext, lowered
 from admin_app.resources.spec import ASK, Action, DeleteRows, Relation, RunAction, SetField
 from admin_app.services import bulk as bulk_service
+from admin_app.services import jobs
 from admin_app.services.filtering import FilterBase
 from admin_app.services.schemas import bulk_set_model
 from models.common import MAX_DB_ID, jsonable, parse_db_id
@@ -162,9 +164,30 @@ class BulkActions:
         return gettext("{field}: choose one of {choices}.").format(
             field=gettext(found.label), choices=", ".join(gettext(label) for label in labels.values()))
 
-    def _apply(self, request: Request, action: Action, pks: list[int] | None, spec: FilterBase | None, raw: str) -> str:
+    def _job(self, request: Request, ctx: Any, action: Action, spec: FilterBase | None, raw: str) -> int | None:
+        """All matching rows, more than BULK_JOB_MIN_ROWS of them: queued as a job (its page
+        shows the progress) rather than done within this request."""
+        if spec is None or spec.is_empty() or not isinstance(action, SetField | DeleteRows):
+            return None
+        if self.listing.count(ctx.db, spec) < request.app.state.settings.bulk_job_min_rows:  # type: ignore[attr-defined]
+            return None
+        resource = self.resource  # type: ignore[attr-defined]
+        if isinstance(action, DeleteRows):
+            job = jobs.start(ctx, resource, spec, title=action.title, action=action.slug)
+        else:
+            value, shown = self._value(ctx.db, action, raw)
+            column = getattr(resource.field(action.field), "key", action.field)
+            job = jobs.start(ctx, resource, spec, values={column: value}, title=action.title,
+                             action=action.slug, shown=shown)
+        return job.id
+
+    def _apply(self, request: Request, action: Action, pks: list[int] | None, spec: FilterBase | None,
+               raw: str) -> str | int:
+        """Do it: the message to flash, or the id of the job that will."""
         with self.writing(request) as ctx:  # type: ignore[attr-defined]
             resource = self.resource  # type: ignore[attr-defined]
+            if pks is None and (job_id := self._job(request, ctx, action, spec, raw)) is not None:
+                return job_id
             ctx.describe(action.title)
             if isinstance(action, DeleteRows):
                 referencing = self.registry.referencing(resource.model)  # type: ignore[attr-defined]
@@ -186,9 +209,7 @@ class BulkActions:
             done=message, count=format_number(result.unchanged), unchanged=gettext(action.unchanged))
 
     def _done(self, count: int, done: str, **params: str) -> str:
-        """ "186 tasks marked done", in the request's language."""
-        return gettext("{count} {rows} {done}").format(
-            count=format_number(count), rows=self.noun(count), done=gettext(done).format(**params))
+        return done_message(self.resource, count, done, **params)  # type: ignore[attr-defined]
 
     async def run_bulk(self, request: Request, action: Action) -> Response:
         """GET: the confirmation page. POST: do it, flash it, back to the list."""
@@ -219,5 +240,11 @@ class BulkActions:
                 request, action, pks, spec, scope=scope, value=raw, error=exc.message,
                 status_code=exc.status_code if exc.status_code < 500 else 400,
             )
+        if isinstance(message, int):  # a job: its page shows how far it is
+            worker = request.app.state.job_worker
+            if worker is not None:
+                worker.wake()
+            return RedirectResponse(str(request.url_for("admin:view-job", job_id=message)),
+                                    status_code=status.HTTP_303_SEE_OTHER)
         Flash.success(request, message)
         return RedirectResponse(self.list_url(request), status_code=status.HTTP_303_SEE_OTHER)  # type: ignore[attr-defined]

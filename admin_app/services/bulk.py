@@ -78,13 +78,15 @@ def _is_postgres(ctx: WriteContext) -> bool:
 def update_rows(
     ctx: WriteContext, resource: Resource, values: Mapping[str, Any], *,
     ids: Sequence[int] | None = None, spec: FilterBase | None = None,
+    conditions: list[ColumnElement[bool]] | None = None,
 ) -> BulkResult:
-    """Set `values` on the chosen rows that do not have them yet, recording each row's change."""
+    """Set `values` on the chosen rows (`ids`, `spec` or, for a job's chunk, `conditions`) that
+    do not have them yet, recording each row's change."""
     values = stored(values)
     if not values:
         raise InvalidInput(N_("set: nothing to change"))
     check_references(ctx.db, resource, values)
-    conditions = target(resource, ids, spec)
+    conditions = target(resource, ids, spec) if conditions is None else conditions
     resource.rules.check_bulk(ctx, and_(true(), *conditions), values)
     table = resource.model.__table__
     sql_values: dict[str, Any] = {**values, **resource.rules.derived(values, table.c, ctx.now)}
