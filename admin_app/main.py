@@ -118,6 +118,7 @@ def create_app(settings: Settings | None = None, resources: Registry | None = No
     from admin_app.api import audit as audit_api
     from admin_app.api import auth as auth_api
     from admin_app.api import changes as changes_api
+    from admin_app.api import jobs as jobs_api
     from admin_app.api import mfa as mfa_api
     from admin_app.api.methods import answer_undeclared_methods
     from admin_app.api.resource_router import build_router
@@ -130,7 +131,7 @@ def create_app(settings: Settings | None = None, resources: Registry | None = No
         if resource.api is not None:
             app.include_router(answer_undeclared_methods(build_router(resource, registry.referencing(resource.model))))
     for router in (health_router, auth_api.router, mfa_api.router, audit_api.router, changes_api.router,
-                   build_views_router(registry)):
+                   jobs_api.router, build_views_router(registry)):
         app.include_router(answer_undeclared_methods(router))
 
     from admin_app.admin import build_admin

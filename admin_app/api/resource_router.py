@@ -10,8 +10,11 @@ from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response, status
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
+from admin_app.api import jobs as jobs_api
 from admin_app.api.deps import (
     CurrentUser,
     SessionDep,
@@ -27,8 +30,10 @@ from admin_app.api.versions import IfMatch
 from admin_app.errors import InvalidInput
 from admin_app.resources.spec import Resource
 from admin_app.services import bulk, records, saved_views
+from admin_app.services import jobs as job_service
 from admin_app.services.listing import listing_of
 from auth.principal import Principal
+from models import JobPublic
 from models.common import MAX_DB_ID
 
 
@@ -142,15 +147,25 @@ def build_router(resource: Resource, referencing: bulk.Referencing = ()) -> APIR
             "`set` needs the edit permission, `delete` the delete permission. All or nothing. Rows that "
             "already have the values are left as they are (their version stays): `count` says how many "
             "changed, `matched` how many were chosen.",
-            responses=error_responses(400, 401, 403, 413, 422),
+            responses={**error_responses(400, 401, 403, 413, 422), 202: {
+                "model": JobPublic, "description": 'With `"background": true`: the job, queued'}},
         )
-        def bulk_rows(body: BulkRequest, ctx: WriteContextDep, principal: Annotated[Principal, Depends(may_bulk_edit)]) -> Any:
+        def bulk_rows(
+            body: BulkRequest, ctx: WriteContextDep, principal: Annotated[Principal, Depends(may_bulk_edit)],
+            request: Request,
+        ) -> Any:
+            ensure_allowed(principal, perm, "delete" if body.delete else "edit")
+            if body.background:
+                values = None if body.delete else body.set.model_dump(exclude_unset=True)
+                job = job_service.start(ctx, resource, body.filter, values=values,
+                                        title="Delete" if body.delete else "Edit")
+                ctx.db.commit()
+                jobs_api.wake(request)
+                return JSONResponse(jsonable_encoder(jobs_api.public(job)), status_code=status.HTTP_202_ACCEPTED)
             if body.delete:
-                ensure_allowed(principal, perm, "delete")
                 count = bulk.delete_rows(ctx, resource, referencing, ids=body.ids, spec=body.filter)
                 result = BulkResult(count=count, matched=count)
             else:
-                ensure_allowed(principal, perm, "edit")
                 done = bulk.update_rows(
                     ctx, resource, body.set.model_dump(exclude_unset=True), ids=body.ids, spec=body.filter
                 )

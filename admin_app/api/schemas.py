@@ -33,6 +33,8 @@ class BulkRequestBase(SQLModel):
     def _one_target_one_change(self) -> Any:
         if (self.ids is None) == (self.filter is None):  # type: ignore[attr-defined]
             raise ValueError("give either ids or filter")
+        if getattr(self, "background", False) and self.filter is None:  # type: ignore[attr-defined]
+            raise ValueError("background: give a filter (ids are done at once)")
         if self.filter is not None and self.filter.is_empty():  # type: ignore[attr-defined]
             # An empty filter is every row: too easy to send by mistake.
             raise ValueError("filter: give at least one condition")
@@ -66,7 +68,9 @@ def bulk_rules(filter_model: type) -> list[dict[str, Any]]:
                       for name in filter_model.model_fields]
     return [
         {"oneOf": [
-            {"required": ["ids"], "properties": {"ids": {"type": "array"}, "filter": {"type": "null"}}},
+            {"required": ["ids"], "properties": {
+                "ids": {"type": "array"}, "filter": {"type": "null"}, "background": {"const": False},
+            }},
             {"required": ["filter"], "properties": {
                 "filter": {"type": "object", "anyOf": some_condition}, "ids": {"type": "null"},
             }},
@@ -159,6 +163,9 @@ def api_models(resource: Resource) -> ApiModels:
                 default=None, description="Fields to set: " + ", ".join(bulk_set.model_fields)
             )),
             delete=(YesNo, PydanticField(default=False, description=f"true to delete the chosen {plural}")),
+            background=(YesNo, PydanticField(default=False, description=(
+                "true (with a filter): run as a job, in chunks of one transaction each, answering 202 "
+                "and the job at once; follow it at /api/jobs/{id}"))),
         )
         bulk_request.model_config = ConfigDict(extra="forbid", json_schema_extra={
             "examples": [{"ids": [3, 5, 8], "set": _example_set(resource)}, {"ids": [3, 5, 8], "delete": True}],
