@@ -61,7 +61,8 @@ EXPORT_S, EXPORT_MB = 3, 100
 BULK_S, CURSOR_RATIO, ATTACK_RATIO = 3, 2, 3
 
 
-SECTIONS = ("lists", "searches", "filters", "api", "cursor", "exports", "writes", "logins")
+SECTIONS = ("lists", "searches", "filters", "api", "cursor", "exports", "writes", "jobs", "logins")
+JOB_LIST_RATIO = 3  # the list's p99 while a million-row job runs, against without
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -546,6 +547,50 @@ class Bench:
             return f"n/a ({response.status_code})"
         return seconds, response.json().get("restorable", 0), latest["summary"]
 
+    def job(self) -> None:
+        """Every task (a filter matching all) set to one priority as a background job: its wall
+        time from the request to `done`, the list's p99 meanwhile against before; then Undo."""
+        headers = self.bearer or {**self.cookie, "Origin": self.ours.base}
+        item = f"Bulk edit of all {self.task_count:,} tasks as a job (set priority), audit included"
+        with self.engine.connect() as conn:
+            top = conn.execute(text("SELECT priority FROM task GROUP BY priority ORDER BY count(*) LIMIT 1")).scalar()
+        body = {"filter": {"status": ["pending", "in_progress", "done", "cancelled"]}, "set": {"priority": top or 1},
+                "background": True}
+        quiet = self.load(self.ours.base + LIST, self.cookie, 1)
+        started = time.perf_counter()
+        response = httpx.post(self.ours.base + "/api/tasks/bulk", json=body, headers=headers, timeout=600)
+        if response.status_code != 202:
+            self.add(Row(item, [f"n/a ({response.status_code})", "", ""], ["", "", ""], "", "", "", NA))
+            return
+        url = self.ours.base + f"/api/jobs/{response.json()['id']}"
+        time.sleep(1)
+        busy = self.load(self.ours.base + LIST, self.cookie, 1)
+        progress_seen = httpx.get(url, headers=headers, timeout=60).json()
+        job = progress_seen
+        while job["status"] in ("queued", "running", "cancelling"):
+            time.sleep(0.5)
+            job = httpx.get(url, headers=headers, timeout=60).json()
+        seconds = time.perf_counter() - started
+        self.add(Row(item, [f"{seconds:.1f} s", "", f"{job['done'] / seconds:,.0f} rows/s"], ["", "", ""], "", "",
+                     "finishes, with progress", PASS if job["status"] == "done" else MISS,
+                     f"{job['status']}: {job['done']:,} of {job['total']:,} rows, {job['changed']:,} changed; "
+                     f"seen at {progress_seen['done']:,} rows with {progress_seen['seconds_left'] or 0:.0f} s left"))
+        verdict, ratio = NA, ""
+        if isinstance(quiet, Result) and isinstance(busy, Result):
+            factor = busy.p99_ms / quiet.p99_ms
+            ratio, verdict = f"{factor:.1f}x", PASS if factor <= JOB_LIST_RATIO and busy.ok else MISS
+        self.add(Row("List page (1 user) while that job runs", cells(busy), cells(quiet), "ours, no job", ratio,
+                     f"p99 <= {JOB_LIST_RATIO}x without", verdict))
+        if job.get("change_set_id"):
+            started = time.perf_counter()
+            undone = httpx.post(self.ours.base + f"/api/changes/{job['change_set_id']}/revert", json={},
+                                headers=headers, timeout=1800)
+            seconds = time.perf_counter() - started
+            restored = undone.json().get("restorable", 0) if undone.status_code == 200 else 0
+            self.add(Row(f"Undo that job: {restored:,} rows restored, one transaction",
+                         [f"{seconds:.1f} s" if undone.status_code == 200 else f"n/a ({undone.status_code})", "", ""],
+                         ["", "", ""], "", "", "", INFO, "a revert is one request; not chunked yet"))
+
     def login_events(self) -> dict[str, int]:
         """Login events the app's audit trail recorded so far, by action (empty if it has none)."""
         try:
@@ -619,7 +664,7 @@ class Bench:
         sections = {
             "lists": self.list_pages, "searches": self.searches, "filters": self.filters,
             "api": self.api_reads, "cursor": self.api_cursor, "exports": self.exports,
-            "writes": self.writes, "logins": self.login_attack,
+            "writes": self.writes, "jobs": self.job, "logins": self.login_attack,
         }
         chosen = self.args.only.split(",")
         for name, section in sections.items():
