@@ -44,17 +44,17 @@ class JobsView(BaseView):
         return True  # each route checks: the job's owner, or an admin
 
     def is_visible(self, request: Request) -> bool:
-        return self._principal(request) is not None
-
-    @staticmethod
-    def _sees_all(principal: Principal) -> bool:
-        return principal.can("audit-entry", "list")
+        """In the menu for whoever may edit or delete rows of some table (a viewer starts none)."""
+        principal = self._principal(request)
+        return principal is not None and any(
+            principal.can(r.permission, "edit") or principal.can(r.permission, "delete")
+            for r in request.app.state.resources)
 
     def _job(self, request: Request, db: Any) -> tuple[Job, Resource]:
         principal = self._principal(request)
         job_id = parse_db_id(str(request.path_params.get("job_id", "")))
         job = db.get(Job, job_id) if job_id is not None else None
-        if job is None or principal is None or not (job.actor_id == principal.user_id or self._sees_all(principal)):
+        if job is None or principal is None or not jobs.may_see(principal, job):
             raise HTTPException(status.HTTP_404_NOT_FOUND)
         resource = request.app.state.resources.get(job.resource)
         if not principal.can(resource.permission, jobs.permission(job)):
@@ -76,7 +76,7 @@ class JobsView(BaseView):
 
         def read() -> list[Job]:
             query = select(Job).order_by(Job.id.desc()).limit(PAGE)
-            if not self._sees_all(principal):
+            if not jobs.sees_all(principal):
                 query = query.where(Job.actor_id == principal.user_id)
             with request.app.state.session_factory() as db:
                 return list(db.execute(query).scalars())

@@ -32,14 +32,10 @@ def public(job: Job) -> JobPublic:
     return JobPublic.model_validate({**job.model_dump(), "status": state.status, "seconds_left": state.seconds_left})
 
 
-def _sees_all(principal: Principal) -> bool:
-    return principal.can("audit-entry", "list")
-
-
 def visible(request: Request, db: Any, principal: Principal, job_id: int) -> Job:
     """The job, if this user may see it (theirs, or an admin's view); 404 otherwise."""
     job = db.get(Job, job_id)
-    if job is None or not (job.actor_id == principal.user_id or _sees_all(principal)):
+    if job is None or not jobs.may_see(principal, job):
         raise NotFound(N_("Job %(id)s not found."), id=job_id)
     ensure_allowed(principal, request.app.state.resources.get(job.resource).permission, jobs.permission(job))
     return job
@@ -49,7 +45,7 @@ def visible(request: Request, db: Any, principal: Principal, job_id: int) -> Job
             description="Your own; an admin sees everyone's.", responses=error_responses(401, 422))
 def list_jobs(principal: CurrentUser, db: SessionDep) -> JobList:
     query = select(Job).order_by(Job.id.desc()).limit(RECENT)
-    if not _sees_all(principal):
+    if not jobs.sees_all(principal):
         query = query.where(Job.actor_id == principal.user_id)
     return JobList(items=[public(j) for j in db.execute(query).scalars()])
 

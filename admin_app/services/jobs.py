@@ -42,6 +42,7 @@ from admin_app.services.filtering import FilterBase, filters_of
 from admin_app.services.records import check_references, stored
 from admin_app.services.schemas import bulk_set_model
 from admin_app.services.unit import WriteContext, unit_of_work
+from auth.principal import Principal
 from auth.roles import role_allows
 from models import User
 from models.common import jsonable, utcnow
@@ -87,6 +88,15 @@ def progress(job: Job, now: datetime | None = None) -> Progress:
 
 def permission(job: Job) -> str:
     return KINDS[job.kind]
+
+
+def sees_all(principal: Principal) -> bool:
+    """Admins (who read the audit trail) see everyone's jobs; others their own."""
+    return principal.can("audit-entry", "list")
+
+
+def may_see(principal: Principal, job: Job) -> bool:
+    return job.actor_id == principal.user_id or sees_all(principal)
 
 
 # --- starting, cancelling, resuming ---------------------------------------------------------

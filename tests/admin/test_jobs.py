@@ -234,3 +234,8 @@ def test_the_worker_thread_runs_a_queued_job_and_a_stop_interrupts(editor, app, 
     finally:
         worker.stop()
     assert job_row(app, job_id).status == "done" and done_tasks(app) == seeded[:ALPHA]
+
+
+def test_the_menu_offers_jobs_to_those_who_can_start_them(editor, viewer) -> None:  # noqa: ANN001
+    assert "/admin/jobs" in editor.get("/admin/task/list").text
+    assert "/admin/jobs" not in viewer.get("/admin/task/list").text
