@@ -42,6 +42,7 @@ class Settings(BaseSettings):
     view_count_budget_ms: int = Field(default=400, ge=0)
 
     bulk_job_min_rows: int = Field(default=50_000, ge=1)
+    import_job_min_rows: int = Field(default=10_000, ge=1)
     job_chunk_rows: int = Field(default=10_000, ge=1, le=1_000_000)
     job_worker: bool = True
     job_poll_seconds: float = Field(default=1.0, gt=0, le=60)

@@ -11,6 +11,7 @@ not serve (yet) is reported as "n/a (404)"; a query parameter it ignores as
 from __future__ import annotations
 
 import argparse
+import html
 import json
 import os
 import re
@@ -63,6 +64,7 @@ BULK_S, CURSOR_RATIO, ATTACK_RATIO = 3, 2, 3
 
 SECTIONS = ("lists", "searches", "filters", "api", "cursor", "exports", "writes", "jobs", "logins")
 JOB_LIST_RATIO = 3  # the list's p99 while a million-row job runs, against without
+IMPORT_ROWS = 50_000  # the import line: the most one file may hold (admin/import_parse.MAX_ROWS)
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -547,6 +549,10 @@ class Bench:
             return f"n/a ({response.status_code})"
         return seconds, response.json().get("restorable", 0), latest["summary"]
 
+    def jobs(self) -> None:
+        self.job()
+        self.import_job()
+
     def job(self) -> None:
         """Every task (a filter matching all) set to one priority as a background job: its wall
         time from the request to `done`, the list's p99 meanwhile against before; then Undo."""
@@ -590,6 +596,55 @@ class Bench:
             self.add(Row(f"Undo that job: {restored:,} rows restored, one transaction",
                          [f"{seconds:.1f} s" if undone.status_code == 200 else f"n/a ({undone.status_code})", "", ""],
                          ["", "", ""], "", "", "", INFO, "a revert is one request; not chunked yet"))
+
+    def import_job(self) -> None:
+        """A CSV of IMPORT_ROWS new tasks through the admin as staff do it: upload (the preview),
+        confirm (a job, the rows written in chunks), the job's progress followed to `done`; then
+        its Undo, which deletes them again (the table stays the size the other lines measure)."""
+        item = f"Import of a {IMPORT_ROWS:,}-row CSV (new tasks) as a job, audit included"
+        page = self.ours.base + "/admin/task/import-csv"
+        origin = {**self.cookie, "Origin": self.ours.base}
+        content = "title,description,priority\n" + "".join(
+            f"Imported {n},Written by the benchmark,{n % 4 + 1}\n" for n in range(IMPORT_ROWS))
+        started = time.perf_counter()
+        preview = httpx.post(page, files={"csvfile": ("bench.csv", content.encode(), "text/csv")}, headers=origin,
+                             timeout=600)
+        token = re.search(r'name="preview" value="([^"]+)"', preview.text)
+        previewed = time.perf_counter() - started
+        if preview.status_code != 200 or token is None:
+            self.add(Row(item, [f"n/a ({preview.status_code})", "", ""], ["", "", ""], "", "", "", NA))
+            return
+        confirmed = time.perf_counter()
+        response = httpx.post(page, data={"preview": html.unescape(token.group(1))}, headers=origin,
+                              follow_redirects=False, timeout=600)
+        found = re.search(r"/admin/jobs/(\d+)$", response.headers.get("location", ""))
+        if response.status_code != 303 or found is None:
+            self.add(Row(item, [f"n/a ({response.status_code})", "", ""], ["", "", ""], "", "", "", NA))
+            return
+        url = self.ours.base + f"/admin/jobs/{found.group(1)}/progress"
+        seen, state = None, {"status": "queued"}
+        while state["status"] in ("queued", "running", "cancelling"):
+            time.sleep(0.25)
+            state = httpx.get(url, headers=self.cookie, timeout=60).json()
+            if seen is None and 0 < state["done"] < state["total"]:
+                seen = state
+        seconds = time.perf_counter() - confirmed
+        shown = f"seen at {seen['done']:,} of {seen['total']:,} rows, {seen['left'] or 'no estimate yet'}" if seen \
+            else "no progress seen between the start and the end"
+        self.add(Row(item, [f"{seconds:.1f} s", "", f"{state['done'] / seconds:,.0f} rows/s"], ["", "", ""], "", "",
+                     "finishes, with progress", PASS if state["status"] == "done" and seen else MISS,
+                     f"{state['status']}: {state['changed']:,} written; preview (upload, every row checked) "
+                     f"{previewed:.1f} s before it; {shown}"))
+        headers = self.bearer or origin
+        job = httpx.get(self.ours.base + f"/api/jobs/{found.group(1)}", headers=headers, timeout=60).json()
+        if job.get("change_set_id"):
+            started = time.perf_counter()
+            undone = httpx.post(self.ours.base + f"/api/changes/{job['change_set_id']}/revert", json={},
+                                headers=headers, timeout=1800)
+            self.add(Row(f"Undo that import: {undone.json().get('restorable', 0) if undone.status_code == 200 else 0:,}"
+                         " rows deleted, one transaction",
+                         [f"{time.perf_counter() - started:.1f} s" if undone.status_code == 200
+                          else f"n/a ({undone.status_code})", "", ""], ["", "", ""], "", "", "", INFO))
 
     def login_events(self) -> dict[str, int]:
         """Login events the app's audit trail recorded so far, by action (empty if it has none)."""
@@ -664,7 +719,7 @@ class Bench:
         sections = {
             "lists": self.list_pages, "searches": self.searches, "filters": self.filters,
             "api": self.api_reads, "cursor": self.api_cursor, "exports": self.exports,
-            "writes": self.writes, "jobs": self.job, "logins": self.login_attack,
+            "writes": self.writes, "jobs": self.jobs, "logins": self.login_attack,
         }
         chosen = self.args.only.split(",")
         for name, section in sections.items():

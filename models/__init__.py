@@ -3,7 +3,7 @@
 from models.api_token import ApiToken, ApiTokenCreate, ApiTokenCreated, ApiTokenPublic
 from models.audit import AuditEntry, AuditEntryPublic, ChangeSet, ChangeSetPublic
 from models.auth_session import AuthSession, AuthSessionPublic
-from models.job import Job, JobPublic, JobStatus
+from models.job import Job, JobInput, JobPublic, JobStatus
 from models.list_preference import ListPreference
 from models.login_attempt import LoginFailure
 from models.project import (
@@ -45,6 +45,7 @@ __all__ = [
     "ChangeSetPublic",
     "AuthSessionPublic",
     "Job",
+    "JobInput",
     "JobPublic",
     "JobStatus",
     "ListPreference",

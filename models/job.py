@@ -29,7 +29,7 @@ class Job(SQLModel, table=True):
     __table_args__ = (Index("ix_job_status_id", "status", "id"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    kind: str = Field(max_length=16)  # update or delete
+    kind: str = Field(max_length=16)  # update, delete or import
     resource: str = Field(max_length=64)  # the declared table's name
     action: str = Field(default="", max_length=64)  # the admin action's slug ("" from the API)
     title: str = Field(max_length=120)  # the change set's summary starts with it ("Mark as done")
@@ -44,7 +44,9 @@ class Job(SQLModel, table=True):
     total: int = Field(default=0)  # rows the filter matched when the job started
     done: int = Field(default=0)  # rows gone through (matched, in id order)
     changed: int = Field(default=0)  # rows written (the others had the values already)
+    created: int = Field(default=0)  # an import: rows created (the other rows changed were updated)
     last_id: int = Field(default=0)  # every matching row up to this id is done: where to resume
+    # (an import: the rows of the file done, in the file's order)
     max_id: int = Field(default=0)  # rows added after the start (higher ids) are left alone
     change_set_id: int | None = Field(default=None)  # the rows done so far, one change set
     error: str = Field(default="", max_length=500)
@@ -53,6 +55,16 @@ class Job(SQLModel, table=True):
     started_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     heartbeat_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class JobInput(SQLModel, table=True):
+    """An import job's rows, as the preview checked them; kept until the job ends."""
+
+    __tablename__ = "job_input"
+
+    job_id: int = Field(primary_key=True, foreign_key="job.id")
+    columns: list[str] = Field(default_factory=list, sa_type=JSON)  # the fields the file gives
+    rows: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSON)  # {"values", "id", "version"}
 
 
 class JobPublic(Output):
@@ -66,6 +78,7 @@ class JobPublic(Output):
     total: int
     done: int
     changed: int
+    created: int = 0  # an import: of the rows changed, those created (the others were updated)
     change_set_id: int | None
     error: str
     actor_label: str

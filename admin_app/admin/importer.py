@@ -10,7 +10,9 @@ left to clean up, it is bounded by the upload's own size, and it cannot be alter
 another user or for another table. The confirmation checks the file again against the
 database, in the write's own transaction (a row changed since the preview is a conflict).
 
-All or nothing by default; "skip invalid rows" imports the others.
+All or nothing by default; "skip invalid rows" imports the others. A file with at least
+IMPORT_JOB_MIN_ROWS rows to write is confirmed into a job (services/jobs.py): the job's page
+shows its progress, and it writes the rows in chunks, one change set.
 
 SQLAdmin 0.32's `can_import` validates with the WTForms form (not the models) and saves row by
 row with a savepoint each, so it stays switched off and this page replaces it.
@@ -44,7 +46,7 @@ from admin_app.admin.pages import ResourcePages, guard
 from admin_app.i18n import format_number, lowered, ngettext
 from admin_app.i18n import gettext as _
 from admin_app.resources.spec import Relation, Resource
-from admin_app.services import imports
+from admin_app.services import imports, jobs
 from models.common import jsonable
 
 PREVIEW_SECONDS = 30 * 60
@@ -65,7 +67,16 @@ def _resolver(view: ResourcePages) -> Resolve:
 
 def _run(view: ResourcePages, request: Request, parsed: ParsedFile, *, dry_run: bool) -> imports.ImportResult:
     with view.writing(request) as ctx:
-        return imports.import_rows(ctx, view.resource, [r for _n, r in parsed.rows], parsed.columns, dry_run=dry_run)
+        return imports.import_rows(ctx, view.resource, [r for _n, r in parsed.rows], parsed.columns, dry_run=dry_run,
+                                   numbers=[n for n, _r in parsed.rows])
+
+
+def _queue(view: ResourcePages, request: Request, parsed: ParsedFile) -> int:
+    """A large file: its checked rows become a job; the job's id."""
+    with view.writing(request) as ctx:
+        job = jobs.start_import(ctx, view.resource, [r for _n, r in parsed.rows], parsed.columns,
+                                numbers=[n for n, _r in parsed.rows])
+        return job.id
 
 
 def _planned(view: ResourcePages, request: Request, parsed: ParsedFile) -> imports.ImportResult:
@@ -95,9 +106,11 @@ def summary(view: ResourcePages, result: imports.ImportResult, problems: int) ->
         unchanged=format_number(result.unchanged), problems=problem_words)
 
 
-def done_message(view: ResourcePages, result: imports.ImportResult) -> str:
+def done_message(resource: Resource, result: imports.ImportResult) -> str:
+    """ "42 tasks created, 3 updated, 5 unchanged." (an import's result, or an import job's)"""
+    rows = lowered(_(resource.label if result.created == 1 else resource.plural))
     return _("{created} {rows} created, {updated} updated, {unchanged} unchanged.").format(
-        created=format_number(result.created), rows=view.noun(result.created), updated=format_number(result.updated),
+        created=format_number(result.created), rows=rows, updated=format_number(result.updated),
         unchanged=format_number(result.unchanged))
 
 
@@ -154,11 +167,20 @@ async def import_page(view: ResourcePages, request: Request) -> Response:
                              status_code=400 if error else 200)
     if not parsed.rows:
         return await _render(view, request, parsed=parsed, status_code=400, error=_("No valid rows to import."))
+    if len(parsed.rows) >= request.app.state.settings.import_job_min_rows:
+        job_id = await anyio.to_thread.run_sync(lambda: _queue(view, request, parsed))
+        worker = request.app.state.job_worker
+        if worker is not None:
+            worker.wake()
+        if parsed.problems:
+            Flash.warning(request, ngettext("{count} invalid row skipped.", "{count} invalid rows skipped.", parsed.bad_rows)
+                          .format(count=format_number(parsed.bad_rows)))
+        return RedirectResponse(str(request.url_for("admin:view-job", job_id=job_id)), status_code=status.HTTP_303_SEE_OTHER)
     try:
         result = await anyio.to_thread.run_sync(lambda: _run(view, request, parsed, dry_run=False))
     except StaffError as exc:
         return await _render(view, request, parsed=parsed, status_code=400, error=_nothing_imported(exc.message))
-    message = done_message(view, result)
+    message = done_message(view.resource, result)
     if parsed.problems:  # skip_invalid: say what was left out, on the page
         bad = parsed.bad_rows
         return await _render(view, request, parsed=parsed, created=result.created,

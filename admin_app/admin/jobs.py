@@ -14,10 +14,11 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
+from admin_app.admin import importer
 from admin_app.admin.messages import StaffError, staff_errors
 from admin_app.i18n import format_number, gettext, lazy_gettext, lowered
 from admin_app.resources.spec import Resource
-from admin_app.services import jobs
+from admin_app.services import imports, jobs
 from auth.principal import Principal
 from models import Job
 from models.common import parse_db_id
@@ -90,13 +91,17 @@ class JobsView(BaseView):
     async def job_page(self, request: Request) -> Response:
         job, resource = await anyio.to_thread.run_sync(self._read, request)
         state = jobs.progress(job)
-        message = None
-        if state.status == "done":
+        message = counts = None
+        if job.kind == "import":  # "42 tasks created, 3 updated, 5 unchanged.", so far or in all
+            counts = importer.done_message(resource, imports.ImportResult(
+                job.created, job.changed - job.created, job.done - job.changed))
+            message = counts if state.status == "done" else None
+        elif state.status == "done":
             action = next((a for a in resource.actions if a.slug == job.action), None)
             if action is not None:
                 message = done_message(resource, job.changed, action.done, value=job.shown)
         return await self.templates.TemplateResponse(request, "sqladmin/job.html", {
-            "job": job, "state": state, "resource": resource, "message": message,
+            "job": job, "state": state, "resource": resource, "message": message, "counts": counts,
             "list_url": str(request.url_for("admin:list", identity=resource.name)),
         })
 

@@ -54,9 +54,11 @@ class _Blank:
 
 def import_rows(
     ctx: WriteContext, resource: Resource, rows: Sequence[BaseModel | ImportRow], columns: set[str] | None = None,
-    *, dry_run: bool = False,
+    *, dry_run: bool = False, numbers: Sequence[int] | None = None,
 ) -> ImportResult:
     """Create the rows, or update those an id or the `import_key` names (only `columns`, the file's).
+
+    `numbers`: each row's number in the file, for the refusal's message (else 1, 2, ...).
 
     New rows go in set-wise (multi-row INSERTs, their entries by INSERT ... SELECT); rows
     matched are updated through the ORM, so only those whose values differ are written.
@@ -101,7 +103,9 @@ def import_rows(
     if dry_run:
         return ImportResult(len(creates), updated, unchanged, tuple(problems))
     if problems:
-        raise Conflict(N_("row %(row)s of the file: %(problem)s"), row=problems[0][0] + 1, problem=problems[0][1])
+        first = problems[0][0]
+        raise Conflict(N_("row %(row)s of the file: %(problem)s"),
+                       row=numbers[first] if numbers is not None else first + 1, problem=problems[0][1])
     ctx.db.flush()
     _insert(ctx, resource, creates)
     if creates or updated:

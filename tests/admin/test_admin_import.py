@@ -10,7 +10,14 @@ import pytest
 from admin_app.services.imports import IMPORT_BATCH
 from models import Role
 from tests.admin.conftest import ORIGIN, import_csv, task_rows
+from tests.conftest import make_settings
 from tests.helpers import recorded_statements
+
+
+@pytest.fixture
+def settings(db_url):  # noqa: ANN001, ANN201
+    """Every file here is written within its request (test_import_jobs.py has the large ones)."""
+    return make_settings(db_url, import_job_min_rows=50_001)
 
 
 def upload(client, content: str | bytes, **form: str):  # noqa: ANN001, ANN201

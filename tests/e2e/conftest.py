@@ -102,8 +102,10 @@ def live_server(tmp_path_factory: pytest.TempPathFactory, browser) -> Iterator[L
         database_url = f"sqlite:///{folder}/e2e.db"
     extra = {"INITIAL_ADMIN_EMAIL": ADMIN[0], "INITIAL_ADMIN_PASSWORD": ADMIN[1],
              "SECRET_KEY": "e2e-secret-key-0123456789-abcdefghijklmnop",
-             # A bulk action over 300 rows or more is a job (test_jobs.py); the other tests' are smaller.
-             "BULK_JOB_MIN_ROWS": "300", "JOB_CHUNK_ROWS": "50", "JOB_POLL_SECONDS": "0.2"}
+             # A bulk action or an import of 300 rows or more is a job (test_jobs.py); the other
+             # tests' are smaller. An import's chunk is a fifth of JOB_CHUNK_ROWS: 10 rows.
+             "BULK_JOB_MIN_ROWS": "300", "IMPORT_JOB_MIN_ROWS": "300", "JOB_CHUNK_ROWS": "50",
+             "JOB_POLL_SECONDS": "0.2"}
     try:
         with running_server(database_url, folder, **extra) as (url, _process, _log):
             server = LiveServer(url=url, database_url=database_url, env=serve_env(database_url, **extra))

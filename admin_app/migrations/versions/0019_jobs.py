@@ -1,4 +1,4 @@
-"""jobs: bulk edits and deletes over many rows, done in chunks with their progress (models/job.py)
+"""jobs: bulk edits, deletes and imports over many rows, done in chunks with their progress (models/job.py)
 
 Revision ID: 0019
 Revises: 0018
@@ -34,6 +34,7 @@ def upgrade() -> None:
     sa.Column('total', sa.Integer(), nullable=False),
     sa.Column('done', sa.Integer(), nullable=False),
     sa.Column('changed', sa.Integer(), nullable=False),
+    sa.Column('created', sa.Integer(), nullable=False),
     sa.Column('last_id', sa.Integer(), nullable=False),
     sa.Column('max_id', sa.Integer(), nullable=False),
     sa.Column('change_set_id', sa.Integer(), nullable=True),
@@ -49,9 +50,18 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_job_actor_id'), ['actor_id'], unique=False)
         batch_op.create_index('ix_job_status_id', ['status', 'id'], unique=False)
 
+    op.create_table('job_input',
+    sa.Column('job_id', sa.Integer(), nullable=False),
+    sa.Column('columns', sa.JSON(), nullable=False),
+    sa.Column('rows', sa.JSON(), nullable=False),
+    sa.ForeignKeyConstraint(['job_id'], ['job.id'], ),
+    sa.PrimaryKeyConstraint('job_id')
+    )
+
 
 
 def downgrade() -> None:
+    op.drop_table('job_input')
     with op.batch_alter_table('job', schema=None) as batch_op:
         batch_op.drop_index('ix_job_status_id')
         batch_op.drop_index(batch_op.f('ix_job_actor_id'))
