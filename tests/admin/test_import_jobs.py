@@ -60,7 +60,7 @@ def test_a_large_file_is_a_job_with_progress_resume_and_one_change_set(editor, a
     assert (job.done, job.changed, job.created) == (2, 1, 0)  # row 0 edited, row 1 unchanged
     assert task_rows(app)[ids[0]].title == "row 0 (edited)" and task_rows(app)[ids[2]].title == "row 2"
     page = html.unescape(editor.get(f"/admin/jobs/{job_id}").text)
-    assert "Job #%d: Import" % job_id in page and "2 of 7 rows" in page
+    assert f"Job #{job_id}: Import" in page and "2 of 7 rows" in page
     assert "0 tasks created, 1 updated, 1 unchanged." in page  # so far
     assert editor.post(f"/admin/jobs/{job_id}/resume", headers=ORIGIN).status_code == 303
     assert work(app) == "done"
