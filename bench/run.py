@@ -595,7 +595,7 @@ class Bench:
             restored = undone.json().get("restorable", 0) if undone.status_code == 200 else 0
             self.add(Row(f"Undo that job: {restored:,} rows restored, one transaction",
                          [f"{seconds:.1f} s" if undone.status_code == 200 else f"n/a ({undone.status_code})", "", ""],
-                         ["", "", ""], "", "", "", INFO, "a revert is one request; not chunked yet"))
+                         ["", "", ""], "", "", "", INFO, "a revert is one request and one transaction (all or none)"))
 
     def import_job(self) -> None:
         """A CSV of IMPORT_ROWS new tasks through the admin as staff do it: upload (the preview),

@@ -46,7 +46,7 @@ from admin_app.admin.pages import ResourcePages, guard
 from admin_app.i18n import format_number, lowered, ngettext
 from admin_app.i18n import gettext as _
 from admin_app.resources.spec import Relation, Resource
-from admin_app.services import imports, jobs
+from admin_app.services import import_jobs, imports
 from models.common import jsonable
 
 PREVIEW_SECONDS = 30 * 60
@@ -74,7 +74,7 @@ def _run(view: ResourcePages, request: Request, parsed: ParsedFile, *, dry_run: 
 def _queue(view: ResourcePages, request: Request, parsed: ParsedFile) -> int:
     """A large file: its checked rows become a job; the job's id."""
     with view.writing(request) as ctx:
-        job = jobs.start_import(ctx, view.resource, [r for _n, r in parsed.rows], parsed.columns,
+        job = import_jobs.start(ctx, view.resource, [r for _n, r in parsed.rows], parsed.columns,
                                 numbers=[n for n, _r in parsed.rows])
         return job.id
 

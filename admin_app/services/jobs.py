@@ -16,12 +16,7 @@ reverts, and the job resumes after the last id done. Rows added after the job st
 ids than `max_id`) are left alone; the filter is checked again in each chunk, so a row changed
 meanwhile is taken as it is then.
 
-An import job works the same way on the rows of the file (kept in `job_input` until the job
-ends), in the file's order, a fifth of `chunk_rows` at a time (rows that update an existing row
-are written one by one, slower than a bulk edit's); each chunk is `services.imports` on its
-rows, so the rules, the version check and the audit are those of an import of one request.
-The preview checked the whole file first; a row that conflicts since (changed by someone else
-meanwhile) stops the job as `failed`, the rows before it done, one change set.
+An import job works the same way on the rows of the file (services/import_jobs.py).
 
 Between chunks the worker reads the job's status: cancelling stops it (cancelled), and the
 actor is checked again (still active, still allowed), as a request would be.
@@ -31,12 +26,12 @@ from __future__ import annotations
 
 import os
 import socket
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, object_session, sessionmaker
 
 from admin_app import change_sets
@@ -44,7 +39,7 @@ from admin_app.errors import Conflict, InvalidInput, NotFound
 from admin_app.i18n import N_
 from admin_app.resources import Registry
 from admin_app.resources.spec import Resource
-from admin_app.services import bulk, imports
+from admin_app.services import bulk, import_jobs
 from admin_app.services.actor import Actor
 from admin_app.services.filtering import FilterBase, filters_of
 from admin_app.services.records import check_references, stored
@@ -54,12 +49,11 @@ from auth.principal import Principal
 from auth.roles import role_allows
 from models import User
 from models.common import jsonable, utcnow
-from models.job import ACTIVE, Job, JobInput, JobStatus
+from models.job import ACTIVE, Job, JobStatus
 
 # A running job whose heartbeat is older than this lost its process (a chunk takes about a second).
 STALE_AFTER = timedelta(seconds=60)
 KINDS = {"update": "edit", "delete": "delete", "import": "import"}  # kind -> the permission it needs
-IMPORT_SHARE = 5  # an import's chunk is chunk_rows // IMPORT_SHARE rows of the file
 
 
 def this_process() -> str:
@@ -133,32 +127,6 @@ def start(
         total=total, max_id=max_id or 0, created_at=ctx.now,
     )
     ctx.db.add(job)
-    ctx.db.flush()
-    return job
-
-
-def start_import(
-    ctx: WriteContext, resource: Resource, rows: Sequence[imports.ImportRow], columns: set[str], *,
-    numbers: Sequence[int] | None = None, title: str = "Import",
-) -> Job:
-    """Queue an import of `rows` (a file the preview checked), only `columns` of rows it updates;
-    `numbers` are the rows' numbers in the file (a refusal names the row)."""
-    if not rows:
-        raise InvalidInput(N_("The file has no rows to import."))
-    job = Job(
-        kind="import", resource=resource.name, title=title[:120], actor_id=ctx.actor.user_id,
-        actor_label=ctx.actor.label[:254], via=ctx.actor.via, session_id=ctx.session_id,
-        total=len(rows), max_id=len(rows), created_at=ctx.now,
-    )
-    ctx.db.add(job)
-    ctx.db.flush()
-    given = list(rows)
-    numbers = list(numbers) if numbers is not None else list(range(2, len(given) + 2))
-    ctx.db.add(JobInput(job_id=job.id, columns=sorted(columns), rows=[
-        {"values": {k: jsonable(v) for k, v in r.values.model_dump().items()}, "id": r.row_id, "version": r.version,
-         "row": number}
-        for r, number in zip(given, numbers, strict=True)
-    ]))
     ctx.db.flush()
     return job
 
@@ -257,14 +225,8 @@ def _settle(db: Session, job: Job, *, stopping: bool) -> str:
 
 def _finish(job: Job, status: JobStatus) -> None:
     job.status, job.finished_at = status.value, utcnow()
-    db = object_session(job)
-    if db is not None:
-        _drop_input(db, job.id)
-
-
-def _drop_input(db: Session, job_id: int | None) -> None:
-    """An ended job's rows to import are of no more use (an edit or a delete has none)."""
-    db.execute(delete(JobInput).where(JobInput.job_id == job_id))
+    if (db := object_session(job)) is not None:
+        import_jobs.drop_input(db, job.id)
 
 
 def _fail(factory: sessionmaker[Session], job_id: int, exc: Exception) -> None:
@@ -296,8 +258,7 @@ def _chunk(ctx: WriteContext, registry: Registry, job: Job, chunk_rows: int, own
         ctx.db.info["change_set"] = job.change_set_id  # every chunk adds to the first one's
     created = 0
     if job.kind == "import":
-        upto = min(job.last_id + max(1, chunk_rows // IMPORT_SHARE), job.max_id)
-        matched, changed, created = _import_chunk(ctx, resource, job, upto, loaded)
+        upto, matched, changed, created = import_jobs.chunk(ctx, resource, job, chunk_rows, loaded)
     else:
         upto, matched, changed = _edit_chunk(ctx, registry, resource, job, chunk_rows)
     finished = upto >= job.max_id
@@ -315,7 +276,7 @@ def _chunk(ctx: WriteContext, registry: Registry, job: Job, chunk_rows: int, own
     }
     if finished:
         values_now.update(status=JobStatus.done.value, finished_at=now)
-        _drop_input(ctx.db, job.id)
+        import_jobs.drop_input(ctx.db, job.id)
     # Last in the transaction, so a cancel waits on this row for a moment only. A job cancelled
     # or taken over since this chunk began does not move: the chunk rolls back, and the next
     # round of `run` sees why.
@@ -346,17 +307,3 @@ def _edit_chunk(ctx: WriteContext, registry: Registry, resource: Resource, job: 
     values = bulk_set_model(resource).model_validate(job.values or {}).model_dump(exclude_unset=True)
     result = bulk.update_rows(ctx, resource, values, conditions=chosen)
     return upto, result.matched, result.changed
-
-
-def _import_chunk(ctx: WriteContext, resource: Resource, job: Job, upto: int, loaded: dict[str, Any]) -> tuple[int, int, int]:
-    """The file's rows after `last_id` up to `upto`, imported: (rows, changed, created)."""
-    if "rows" not in loaded:
-        found = ctx.db.get(JobInput, job.id)
-        if found is None:
-            raise InvalidInput(N_("The rows to import are no longer stored; import the file again."))
-        loaded["rows"], loaded["columns"] = found.rows, set(found.columns)
-    create = resource.schemas.create
-    given = loaded["rows"][job.last_id:upto]
-    rows = [imports.ImportRow(create.model_validate(r["values"]), r["id"], r["version"]) for r in given]
-    result = imports.import_rows(ctx, resource, rows, loaded["columns"], numbers=[r["row"] for r in given])
-    return len(rows), result.created + result.updated, result.created
