@@ -28,6 +28,7 @@ from admin_app.admin.compat import (
 )
 from admin_app.admin.compat.list_rows import list_rows
 from admin_app.admin.compat.routes import guard_routes
+from admin_app.admin.compat.sync_templates import render_synchronously
 from admin_app.admin.dashboard import dashboard
 from admin_app.admin.display import count_text, show_time, theme_of
 from admin_app.admin.error_pages import error_handler
@@ -99,6 +100,7 @@ def build_admin(app: FastAPI, engine: Engine, authenticator: Authenticator, regi
     admin.templates.env.globals["undo_offer"] = undo_offer
     admin.templates.env.globals["theme_of"] = theme_of
     cache_template_urls(admin.templates.env, reload_templates=not app.state.settings.is_production)
+    render_synchronously(admin.templates)
     for view in admin.views:
         if isinstance(view, ResourceView):
             order_actions(view, [a.slug for a in view.resource.actions])

@@ -9,6 +9,7 @@ view's columns and offer *Update view*.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from typing import Any
 from urllib.parse import urlencode
 
@@ -228,9 +229,10 @@ def read_menu_views(db: Any, request: Request) -> dict[str, list[dict[str, Any]]
     return request.state.menu_views
 
 
-async def menu_views(request: Request) -> dict[str, list[dict[str, Any]]]:
-    """The menu's views (read_menu_views) for a page that has not read them: in a session of
-    its own, once per page."""
+def menu_views(request: Request) -> dict[str, list[dict[str, Any]]] | Awaitable[dict[str, list[dict[str, Any]]]]:
+    """The menu's views (read_menu_views): those a page read already (a list page reads them
+    with its rows, and renders without async: compat/sync_templates.py), else a coroutine that
+    reads them in a session of their own, once per page (the async templates await it)."""
     cached = getattr(request.state, "menu_views", None)
     if cached is not None:
         return cached
@@ -239,4 +241,4 @@ async def menu_views(request: Request) -> dict[str, list[dict[str, Any]]]:
         with request.app.state.session_factory() as db:
             return read_menu_views(db, request)  # the session's end rolls back the counts' timeouts
 
-    return await anyio.to_thread.run_sync(read)
+    return anyio.to_thread.run_sync(read)

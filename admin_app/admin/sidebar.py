@@ -11,7 +11,6 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
-import anyio
 from sqlalchemy import select
 from sqlalchemy.sql.expression import Select
 from starlette.datastructures import URL
@@ -59,6 +58,14 @@ def changed_url(request: Request, drop: Iterable[str] = (), /, **add: object) ->
     return URL(f"{base}?{query}" if query else base)
 
 
+def chosen_rows(request: Request) -> dict[str, tuple[str, str] | None]:
+    """parameter -> the related row a lookup filter chose, read with the list's rows."""
+    found = getattr(request.state, "chosen_rows", None)
+    if found is None:
+        found = request.state.chosen_rows = {}
+    return found
+
+
 def _clear(request: Request, *names: str) -> URL:
     return changed_url(request, ("page", *names))
 
@@ -85,7 +92,7 @@ class ChoiceFilter(SidebarFilter):
     def clear_url(self, request: Request) -> URL:
         return _clear(request, self.parameter_name)
 
-    async def chips(self, request: Request, model_view: Any) -> list[Chip]:
+    def chips(self, request: Request, model_view: Any) -> list[Chip]:
         labels = dict(self.choices)
         return [(f"{self.title}: {labels.get(v, v)}", self.toggle_url(request, v)) for v in self.chosen(request)]
 
@@ -101,7 +108,7 @@ class SingleFilter(SidebarFilter):
     async def lookups(self, request: Request, model: Any, run_query: Callable[[Select], Any]) -> list[tuple[str, str]]:
         return self.choices
 
-    async def chips(self, request: Request, model_view: Any) -> list[Chip]:
+    def chips(self, request: Request, model_view: Any) -> list[Chip]:
         value = request.query_params.get(self.parameter_name, "")
         if not value:
             return []
@@ -125,7 +132,7 @@ class BoundsFilter(SidebarFilter):
     def clear_url(self, request: Request) -> URL:
         return _clear(request, self.low_param, self.high_param)
 
-    async def chips(self, request: Request, model_view: Any) -> list[Chip]:
+    def chips(self, request: Request, model_view: Any) -> list[Chip]:
         out = []
         for param, word in zip((self.low_param, self.high_param), self.labels, strict=True):
             value = request.query_params.get(param, "")
@@ -151,38 +158,33 @@ class LookupFilter(SidebarFilter):
     def lookup_url(self, request: Request) -> URL:
         return request.url_for(f"admin:view-{self.identity}-lookup", relation=self.relation.name)
 
-    async def chosen(self, request: Request, model_view: Any) -> tuple[str, str] | None:
-        """The chosen row's (id, label): one primary-key lookup, off the event loop."""
+    def read_chosen(self, db: Any, request: Request) -> None:
+        """Look up the chosen row (one primary-key read) in the list page's session, for the
+        panel and its chip (`chosen`)."""
         value = request.query_params.get(self.parameter_name, "")
         if not value.isdigit():
-            return None
-        cache = getattr(request.state, "chosen_rows", None)  # the panel and its chip both ask
-        if cache is None:
-            cache = request.state.chosen_rows = {}
-        if self.parameter_name in cache:
-            return cache[self.parameter_name]
+            return
         target, shown = self.relation.target, getattr(self.relation.target, self.relation.shown)
+        row = db.execute(select(target.id, shown).where(target.id == int(value))).first()
+        chosen_rows(request)[self.parameter_name] = (str(row[0]), str(row[1])) if row else None
 
-        def find() -> tuple[str, str] | None:
-            with model_view.session_maker() as db:
-                row = db.execute(select(target.id, shown).where(target.id == int(value))).first()
-            return (str(row[0]), str(row[1])) if row else None
-
-        cache[self.parameter_name] = await anyio.to_thread.run_sync(find)
-        return cache[self.parameter_name]
+    def chosen(self, request: Request, model_view: Any = None) -> tuple[str, str] | None:
+        """The chosen row's (id, label), as `read_chosen` found it; None if none is chosen or
+        no such row exists."""
+        return chosen_rows(request).get(self.parameter_name)
 
     def clear_url(self, request: Request) -> URL:
         return _clear(request, self.parameter_name)
 
-    async def chips(self, request: Request, model_view: Any) -> list[Chip]:
+    def chips(self, request: Request, model_view: Any) -> list[Chip]:
         value = request.query_params.get(self.parameter_name, "")
         if not value:
             return []
-        chosen = await self.chosen(request, model_view)
+        chosen = self.chosen(request)
         return [(f"{self.title}: {chosen[1] if chosen else value}", self.clear_url(request))]
 
 
-async def active_filters(request: Request, model_view: Any) -> list[Chip]:
+def active_filters(request: Request, model_view: Any) -> list[Chip]:
     """The list's search and filters as (label, URL without it): the chips above the list.
 
     Filters of SQLAdmin's own (the audit log's) have no `chips`: their value and operator."""
@@ -192,7 +194,7 @@ async def active_filters(request: Request, model_view: Any) -> list[Chip]:
         chips.append((f"Search: {search}", _clear(request, "search")))
     for entry in model_view.get_filters():
         if hasattr(entry, "chips"):
-            chips.extend(await entry.chips(request, model_view))
+            chips.extend(entry.chips(request, model_view))
             continue
         name = entry.parameter_name
         value = request.query_params.get(name, "")

@@ -44,7 +44,7 @@ from admin_app.admin.saved_views import (
     open_view,
     read_menu_views,
 )
-from admin_app.admin.sidebar import changed_url, sidebar
+from admin_app.admin.sidebar import LookupFilter, changed_url, sidebar
 from admin_app.errors import InvalidInput
 from admin_app.i18n import gettext as _
 from admin_app.i18n import lazy_gettext
@@ -66,6 +66,9 @@ class ResourceView(RoutedRowUrls, BulkActions, ResourceForms, DetailsPage):
 
     resource: ClassVar[Resource]
     registry: ClassVar[Registry]
+    # Its list page reads everything it shows in `_list_page` and calls no coroutine, so it
+    # renders without async (compat/sync_templates.py).
+    synchronous_templates: ClassVar[frozenset[str]] = frozenset({"sqladmin/list.html"})
 
     def has_permission(self, request: Request, action: str, obj: Any | None = None) -> bool:
         """Every check of SQLAdmin's and ours asks for the declared permission name, not the URL's."""
@@ -159,6 +162,9 @@ class ResourceView(RoutedRowUrls, BulkActions, ResourceForms, DetailsPage):
             relations = [n for n in shown if isinstance(self.resource.field(n), Relation)]
             count, rows, page = self.listing.offset_rows(db, spec, ordering, relations, page=page, size=size)
             counts = None if facet_budget is None else facets_of(self.resource).counts(db, spec, budget_ms=facet_budget)
+            for entry in self.get_filters():
+                if isinstance(entry, LookupFilter):
+                    entry.read_chosen(db, request)
             read_menu_views(db, request)  # last: its counts set their own timeouts
         return count, rows, page, shown, counts
 
