@@ -22,7 +22,7 @@ from admin_app.i18n import N_
 from admin_app.resources.spec import Relation, Resource
 from admin_app.services.filtering import FilterBase, column_type, filters_of
 from admin_app.services.pagination import Ordering, Page, SortKey, order_by, paginate, parse_sort
-from admin_app.services.search import FOR_ESTIMATE, reads_search_table
+from admin_app.services.search import FOR_ESTIMATE, indexed_candidates, reads_search_table
 from models.common import MAX_DB_ID, reject_control_characters
 
 SortText = Annotated[str, AfterValidator(reject_control_characters)]
@@ -176,9 +176,13 @@ class Listing:
         `exact_count_limit` rows (an index range, cheap); past that, the planner's estimate for
         the filtered query. A search the planner expects to match `estimate_only_from` rows or
         more gets its estimate without counting. Either estimate shows as "about N". SQLite
-        always counts exactly.
+        counts exactly, but for a search alone whose FTS5 table holds `estimate_only_from`
+        candidates or more: their number, from the index alone (`indexed_candidates`).
         """
         if db.get_bind().dialect.name != "postgresql":
+            candidates = indexed_candidates(db, self.filters.conditions(spec)) if getattr(spec, "q", None) else None
+            if candidates is not None and candidates >= self.estimate_only_from:
+                return ApproximateCount(candidates)
             return self.count(db, spec)
         if spec.is_empty():
             estimate = table_rows(db, self.model.__tablename__)

@@ -118,6 +118,20 @@ def reads_search_table(conditions: list[ColumnElement[bool]]) -> bool:
     return any(isinstance(condition, IndexedSearch) for condition in conditions)
 
 
+def indexed_candidates(db: Session, conditions: list[ColumnElement[bool]]) -> int | None:
+    """SQLite, a list whose one condition is a search through an FTS5 table: how many rows the
+    table holds for the term, counted in the index alone (4.7 ms for 22,734 of 500,000 tasks,
+    where counting the rows the LIKE then accepts reads every one of them: 40 ms). That is
+    every row the search finds and the few more the wider case folding finds (above). None
+    for anything else."""
+    if db.get_bind().dialect.name != "sqlite" or len(conditions) != 1 or not isinstance(conditions[0], IndexedSearch):
+        return None
+    found = conditions[0].candidates
+    index = db.get_bind().dialect.identifier_preparer.quote(found.index)
+    return db.execute(text(f"SELECT count(*) FROM {index} WHERE {index} MATCH :phrase"),  # noqa: S608 - a quoted identifier
+                      {"phrase": found.phrase.value}).scalar_one()
+
+
 def contains_text(term: str, *columns: Any, index: str | None = None, row_id: Any = None) -> ColumnElement[bool]:
     """Any of `columns` contains `term`, case-insensitively; `%` and `_` are literal. With
     `index` (the search table over those columns) and `row_id`, the candidates come from it

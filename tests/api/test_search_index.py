@@ -203,3 +203,32 @@ def test_postgres_bounded_count_of_a_search_reads_the_trigram_indexes(engine, db
                 assert seen[-1][1] == "on"  # the rest of the page plans as ever
     finally:
         event.remove(engine, "before_cursor_execute", record)
+
+
+def test_sqlite_counts_a_search_alone_from_its_fts5_table(engine, db_kind, tasks, monkeypatch) -> None:  # noqa: ANN001
+    """SQLite: a list whose only condition is a search with `estimate_only_from` candidates or
+    more shows "about N", N counted in the FTS5 table alone; fewer, another filter beside it, or
+    a term too short for trigrams: the exact count, as before. PostgreSQL's counts are the
+    planner's (the tests above)."""
+    if db_kind != "sqlite":
+        pytest.skip("PostgreSQL: test_postgres_bounded_count_of_a_search_reads_the_trigram_indexes")
+    from sqlalchemy.orm import Session
+
+    from admin_app.resources.tasks import TASKS
+    from admin_app.services.listing import ApproximateCount, Listing, listing_of
+
+    listing = listing_of(TASKS)
+    spec = listing.filters.model
+    with Session(engine) as db:
+        # SQLite's lower() folds ASCII only: "café" finds "Café" and "café", not "CAFÉ".
+        assert listing.bounded_count(db, spec(q="café")) == 2
+        assert type(listing.bounded_count(db, spec(q="café"))) is int
+        monkeypatch.setattr(Listing, "estimate_only_from", 3)
+        estimated = listing.bounded_count(db, spec(q="café"))
+        # The index folds all of Unicode: 3 candidates (CAFÉ too), an estimate a little high.
+        assert isinstance(estimated, ApproximateCount) and estimated == 3 and str(estimated) == "about 3"
+        exact = listing.bounded_count(db, spec(q="café", status=["pending"]))
+        assert type(exact) is int and exact == 2  # another filter: counted row by row
+        assert type(listing.bounded_count(db, spec(q="ca"))) is int  # no trigram: the scan counts
+        monkeypatch.setattr(Listing, "estimate_only_from", 4)
+        assert type(listing.bounded_count(db, spec(q="café"))) is int
