@@ -147,7 +147,7 @@ def test_postgres_row_estimate_of_a_search_is_the_scan_s(engine, db_kind, tasks)
     condition, not two independent ones whose selectivities multiply (1M tasks: 1,007 rows
     estimated for a name on ~24,000, then counted the slow way)."""
     if db_kind != "postgresql":
-        pytest.skip("SQLite always counts exactly")
+        pytest.skip("SQLite has no planner estimates (its search count: test_sqlite_counts_a_search_alone_from_its_fts5_table)")
     from sqlalchemy.orm import Session
 
     from admin_app.services.listing import planner_rows
@@ -173,7 +173,7 @@ def test_postgres_bounded_count_of_a_search_reads_the_trigram_indexes(engine, db
     them: 55 ms against 14 ms through the indexes): the count runs with sequential scans off,
     and only the count; a term too short for trigrams and a list without search are left alone."""
     if db_kind != "postgresql":
-        pytest.skip("SQLite always counts exactly, through the FTS5 table (see the tests above)")
+        pytest.skip("SQLite: test_sqlite_counts_a_search_alone_from_its_fts5_table")
     from sqlalchemy import event
     from sqlalchemy.orm import Session
 
