@@ -14,7 +14,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
-from admin_app.admin import importer
+from admin_app.admin.importer import done_message as import_done_message
 from admin_app.admin.messages import StaffError, staff_errors
 from admin_app.i18n import format_number, gettext, lazy_gettext, lowered
 from admin_app.resources.spec import Resource
@@ -93,7 +93,7 @@ class JobsView(BaseView):
         state = jobs.progress(job)
         message = counts = None
         if job.kind == "import":  # "42 tasks created, 3 updated, 5 unchanged.", so far or in all
-            counts = importer.done_message(resource, imports.ImportResult(
+            counts = import_done_message(resource, imports.ImportResult(
                 job.created, job.changed - job.created, job.done - job.changed))
             message = counts if state.status == "done" else None
         elif state.status == "done":

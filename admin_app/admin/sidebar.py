@@ -1,8 +1,9 @@
 """The filter sidebar: one entry per declared filter, in SQLAdmin's filter interface.
 
-SQLAdmin renders each entry's `template` with `lookups`; the list's rows are selected by the
-generic code from the same URL parameters (services.filtering), so `get_filtered_query` here
-changes nothing.
+The list template includes each entry's `template`, which reads the entry's own choices and
+calls nothing that awaits (the list renders without async: admin/compat/sync_templates.py), so
+`lookups` stays empty; the list's rows are selected by the generic code from the same URL
+parameters (services.filtering), so `get_filtered_query` here changes nothing.
 """
 
 from __future__ import annotations
@@ -105,9 +106,6 @@ class SingleFilter(SidebarFilter):
     def __init__(self, name: str, title: str, choices: Sequence[tuple[str, str]]) -> None:
         self.parameter_name, self.title, self.choices = name, title, list(choices)
 
-    async def lookups(self, request: Request, model: Any, run_query: Callable[[Select], Any]) -> list[tuple[str, str]]:
-        return self.choices
-
     def chips(self, request: Request, model_view: Any) -> list[Chip]:
         value = request.query_params.get(self.parameter_name, "")
         if not value:
@@ -168,7 +166,7 @@ class LookupFilter(SidebarFilter):
         row = db.execute(select(target.id, shown).where(target.id == int(value))).first()
         chosen_rows(request)[self.parameter_name] = (str(row[0]), str(row[1])) if row else None
 
-    def chosen(self, request: Request, model_view: Any = None) -> tuple[str, str] | None:
+    def chosen(self, request: Request) -> tuple[str, str] | None:
         """The chosen row's (id, label), as `read_chosen` found it; None if none is chosen or
         no such row exists."""
         return chosen_rows(request).get(self.parameter_name)
