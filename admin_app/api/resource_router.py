@@ -25,7 +25,7 @@ from admin_app.api.deps import (
 )
 from admin_app.api.reads import RowReader
 from admin_app.api.responses import ETAG, LOCATION, error_responses, with_headers
-from admin_app.api.schemas import BulkResult, api_models
+from admin_app.api.schemas import BulkResult, api_models, json_typed
 from admin_app.api.versions import IfMatch
 from admin_app.errors import InvalidInput
 from admin_app.resources.spec import Resource
@@ -67,7 +67,8 @@ def build_router(resource: Resource, referencing: bulk.Referencing = ()) -> APIR
     assert resource.api is not None
     api, schemas, perm = resource.api, resource.schemas, resource.permission
     noun, plural, label = resource.name, api.tag, resource.label.lower()
-    Public, Create, Update, Replace = schemas.public, schemas.create, schemas.update, schemas.replace
+    Public = schemas.public
+    Create, Update, Replace = (json_typed(m) for m in (schemas.create, schemas.update, schemas.replace))
     models = api_models(resource)
     ListParams, Page, BulkRequest = models.list_params, models.page, models.bulk_request
     listing = listing_of(resource)

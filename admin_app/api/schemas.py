@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import types
 from dataclasses import dataclass
 from functools import cache
-from typing import Any, Literal
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
-from pydantic import ConfigDict, create_model, model_validator
+from pydantic import ConfigDict, create_model, field_validator, model_validator
 from pydantic import Field as PydanticField
 from sqlmodel import SQLModel
 
@@ -16,8 +17,44 @@ from admin_app.services.filtering import SEARCH, FilterBase, filters_of
 from admin_app.services.listing import listing_of
 from admin_app.services.pagination import CURSOR_PATTERN, MAX_CURSOR_LENGTH, sort_choices
 from admin_app.services.schemas import bulk_set_model
-from models.common import NON_BLANK_TEXT_PATTERN, NOT_SPACE, DbId, YesNo
+from models.common import N_, NON_BLANK_TEXT_PATTERN, NOT_SPACE, DbId, YesNo
 from models.saved_view import NAME_MAX as VIEW_NAME_MAX
+
+
+def _whole_numbers(annotation: Any) -> bool:
+    """Whether a field holds a whole number (or a list of them): int, int | None, DbId, list[DbId]."""
+    origin = get_origin(annotation)
+    if origin is Annotated:
+        return _whole_numbers(get_args(annotation)[0])
+    if origin in (Union, types.UnionType, list):
+        return any(_whole_numbers(a) for a in get_args(annotation))
+    return annotation is int
+
+
+def _not_text(value: Any) -> Any:
+    """A JSON number, as the schema says: pydantic alone would also take "3" and true."""
+    for item in value if isinstance(value, list) else (value,):
+        if isinstance(item, str | bool):
+            raise ValueError(N_("expected a whole number, not text or true/false"))
+    return value
+
+
+@cache
+def json_typed(model: type[Any] | None) -> type[Any] | None:
+    """`model` for a JSON body: its whole-number fields refuse text and true/false.
+
+    The same schemas validate the admin's forms and imports, whose values are all text, so
+    they stay lenient; the API's bodies are JSON, whose numbers are numbers. Same name and
+    schema as `model` (the OpenAPI document is unchanged)."""
+    numbers = [n for n, f in model.model_fields.items() if _whole_numbers(f.annotation)] if model else []
+    if not numbers:
+        return model
+    typed = create_model(  # type: ignore[call-overload]
+        model.__name__, __base__=model, __module__=model.__module__,
+        __validators__={"_json_numbers": field_validator(*numbers, mode="before")(_not_text)},
+    )
+    typed.__doc__ = model.__doc__
+    return typed
 
 
 class BulkResult(SQLModel):
@@ -149,9 +186,10 @@ def api_models(resource: Resource) -> ApiModels:
     )
     bulk_request = None
     if resource.api is not None and resource.api.bulk:
-        bulk_set = bulk_set_model(resource)
+        bulk_set, filter_model = json_typed(bulk_set_model(resource)), json_typed(filter_model)
         bulk_request = create_model(  # type: ignore[call-overload]
             f"{name}BulkRequest", __base__=BulkRequestBase, __module__=__name__,
+            __validators__={"_json_numbers": field_validator("ids", mode="before")(_not_text)},
             __config__=None,
             ids=(list[DbId] | None, PydanticField(
                 default=None, max_length=MAX_BULK_IDS, description=f"At most {MAX_BULK_IDS:,} ids"
