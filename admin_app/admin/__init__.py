@@ -29,6 +29,7 @@ from admin_app.admin.compat import (
 from admin_app.admin.compat.list_rows import list_rows
 from admin_app.admin.compat.routes import guard_routes
 from admin_app.admin.compat.sync_templates import render_synchronously
+from admin_app.admin.compiled import share_compiled_templates
 from admin_app.admin.dashboard import dashboard
 from admin_app.admin.display import count_text, show_time, theme_of
 from admin_app.admin.error_pages import error_handler
@@ -77,6 +78,7 @@ def build_admin(app: FastAPI, engine: Engine, authenticator: Authenticator, regi
         middlewares=[Middleware(LanguageMiddleware, authenticator=authenticator)],
     )
     admin.registry = registry
+    share_compiled_templates(admin.templates.env)  # before its overlay (render_synchronously)
     admin.templates.env.globals.update(
         filter_chips=active_filters, clear_filters_url=clear_all_url, count_text=count_text,
         show_time=show_time, saved_views_menu=menu_views, list_rows=list_rows, changed_url=changed_url,
