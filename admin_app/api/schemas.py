@@ -17,7 +17,7 @@ from admin_app.services.filtering import SEARCH, FilterBase, filters_of
 from admin_app.services.listing import listing_of
 from admin_app.services.pagination import CURSOR_PATTERN, MAX_CURSOR_LENGTH, sort_choices
 from admin_app.services.schemas import bulk_set_model
-from models.common import N_, NON_BLANK_TEXT_PATTERN, NOT_SPACE, DbId, YesNo
+from models.common import NON_BLANK_TEXT_PATTERN, NOT_SPACE, DbId, YesNo
 from models.saved_view import NAME_MAX as VIEW_NAME_MAX
 
 
@@ -35,7 +35,7 @@ def _not_text(value: Any) -> Any:
     """A JSON number, as the schema says: pydantic alone would also take "3" and true."""
     for item in value if isinstance(value, list) else (value,):
         if isinstance(item, str | bool):
-            raise ValueError(N_("expected a whole number, not text or true/false"))
+            raise ValueError("expected a whole number, not text or true/false")  # the API only: English
     return value
 
 
