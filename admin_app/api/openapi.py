@@ -7,6 +7,7 @@ refusing NUL, so that the schema states what this server accepts.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from fastapi import FastAPI
@@ -56,15 +57,32 @@ def unavailable_everywhere(schema: dict[str, Any]) -> None:
                 operation["responses"].setdefault("503", answer)
 
 
+# Completed schemas by what they are made of, for every app a process builds over the same
+# routers (main.table_router keeps those per process): FastAPI takes 300-450 ms to generate
+# one, the tests build an app each, and many read its schema. Each app gets its own copy.
+_BUILT: dict[tuple[Any, ...], str] = {}
+
+
+def _made_of(app: FastAPI, settings: Settings) -> tuple[Any, ...]:
+    """The routes (the routers an app includes are shared by identity, its own routes by name)
+    and the settings the schema shows."""
+    routes = tuple(getattr(r, "name", None) or id(getattr(r, "original_router", r)) for r in app.router.routes)
+    return (routes, settings.password_min_length, settings.password_max_length)
+
+
 def install(app: FastAPI, settings: Settings) -> None:
     """Make `app.openapi()` (and /api/openapi.json) answer the completed schema."""
     build = app.openapi
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            schema = build()
-            password_limits(schema, settings)
-            unavailable_everywhere(schema)
+            key = _made_of(app, settings)
+            if key not in _BUILT:
+                schema = build()
+                password_limits(schema, settings)
+                unavailable_everywhere(schema)
+                _BUILT[key] = json.dumps(schema)
+            app.openapi_schema = json.loads(_BUILT[key])
         return app.openapi_schema  # type: ignore[return-value]
 
     app.openapi = openapi  # type: ignore[method-assign]

@@ -105,6 +105,27 @@ def test_the_schema_states_text_password_email_and_cursor_limits(schema, setting
     assert components["TaskBulkRequest"]["allOf"]
 
 
+def test_apps_of_one_process_share_a_generated_schema_but_each_has_its_own(settings) -> None:  # noqa: ANN001
+    """api/openapi.py generates a schema once per routes and settings shown; each app a copy."""
+    from admin_app.main import create_app
+    from tests.conftest import make_settings
+
+    def password_of(app) -> dict:  # noqa: ANN001
+        password = app.openapi()["components"]["schemas"]["UserCreate"]["properties"]["password"]
+        return password.get("anyOf", [password])[0]
+
+    first, second = create_app(settings), create_app(settings)
+    assert first.openapi() == second.openapi() and first.openapi() is not second.openapi()
+    first.openapi()["info"]["title"] = "changed by one app"
+    assert second.openapi()["info"]["title"] == "Task back-office API"
+    longer = create_app(make_settings(settings.database_url, password_min_length=settings.password_min_length + 7))
+    assert password_of(longer)["minLength"] == settings.password_min_length + 7
+    assert password_of(second)["minLength"] == settings.password_min_length
+    extended = create_app(settings)
+    extended.add_api_route("/api/extra", lambda: {}, methods=["GET"])
+    assert "/api/extra" in extended.openapi()["paths"] and "/api/extra" not in second.openapi()["paths"]
+
+
 @pytest.mark.parametrize(("body", "field"), [
     ({"title": "a\x1fb"}, "title"), ({"title": " \x0b"}, "title"), ({"title": "x" * 199 + "  "}, "title"),
     ({"title": "x", "due_date": 0}, "due_date"), ({"title": "x", "due_date": "20260101"}, "due_date"),
