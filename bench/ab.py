@@ -46,7 +46,7 @@ REQUESTS = [
     ("sort id asc", "/admin/task/list?sortBy=id&sort=asc"),
     ("sort priority desc", "/admin/task/list?sortBy=priority&sort=desc"),
     ("page 1,000 of pending", "/admin/task/list?status=pending&page=1000"),
-    ("API task by id", "/api/tasks/500000"),
+    ("API task by id", "/api/tasks/{middle}"),  # the middle id of the seeded table
     ("API list page", "/api/tasks?limit=50"),
 ]
 
@@ -123,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
         rows = conn.execute(text("SELECT count(*) FROM task")).scalar_one()
     reference = seed.search_reference(engine, rows)
     engine.dispose()
-    requests = [(label, path.format(reference=reference)) for label, path in requests]
+    requests = [(label, path.format(reference=reference, middle=max(rows // 2, 1))) for label, path in requests]
     processes = Processes()
     workdir = Path(tempfile.mkdtemp(prefix="bench-ab-"))
     try:
