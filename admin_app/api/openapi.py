@@ -61,11 +61,12 @@ def unavailable_everywhere(schema: dict[str, Any]) -> None:
 # routers (main.table_router keeps those per process): FastAPI takes 300-450 ms to generate
 # one, the tests build an app each, and many read its schema. Each app gets its own copy.
 _BUILT: dict[tuple[Any, ...], str] = {}
+_KEPT: dict[tuple[Any, ...], list[Any]] = {}
 
 
 def _made_of(app: FastAPI, settings: Settings) -> tuple[Any, ...]:
-    """The routes (the routers an app includes are shared by identity, its own routes by name)
-    and the settings the schema shows."""
+    """The routes (the routers an app includes by identity: they are shared; its own routes by
+    name) and the settings the schema shows."""
     routes = tuple(getattr(r, "name", None) or id(getattr(r, "original_router", r)) for r in app.router.routes)
     return (routes, settings.password_min_length, settings.password_max_length)
 
@@ -82,6 +83,8 @@ def install(app: FastAPI, settings: Settings) -> None:
                 password_limits(schema, settings)
                 unavailable_everywhere(schema)
                 _BUILT[key] = json.dumps(schema)
+                # The routers named by id stay alive with their schema: no new router takes an id.
+                _KEPT[key] = [getattr(r, "original_router", r) for r in app.router.routes]
             app.openapi_schema = json.loads(_BUILT[key])
         return app.openapi_schema  # type: ignore[return-value]
 
