@@ -66,8 +66,13 @@ _KEPT: dict[tuple[Any, ...], list[Any]] = {}
 
 def _made_of(app: FastAPI, settings: Settings) -> tuple[Any, ...]:
     """The routes (the routers an app includes by identity: they are shared; its own routes by
-    name) and the settings the schema shows."""
-    routes = tuple(getattr(r, "name", None) or id(getattr(r, "original_router", r)) for r in app.router.routes)
+    path, methods and name: its schema and docs routes are its own closures) and the settings
+    the schema shows."""
+    routes = tuple(
+        id(r.original_router) if hasattr(r, "original_router")
+        else (getattr(r, "path", None), tuple(sorted(getattr(r, "methods", None) or ())), getattr(r, "name", None))
+        for r in app.router.routes
+    )
     return (routes, settings.password_min_length, settings.password_max_length)
 
 
@@ -84,7 +89,7 @@ def install(app: FastAPI, settings: Settings) -> None:
                 unavailable_everywhere(schema)
                 _BUILT[key] = json.dumps(schema)
                 # The routers named by id stay alive with their schema: no new router takes an id.
-                _KEPT[key] = [getattr(r, "original_router", r) for r in app.router.routes]
+                _KEPT[key] = [r.original_router for r in app.router.routes if hasattr(r, "original_router")]
             app.openapi_schema = json.loads(_BUILT[key])
         return app.openapi_schema  # type: ignore[return-value]
 

@@ -124,6 +124,9 @@ def test_apps_of_one_process_share_a_generated_schema_but_each_has_its_own(setti
     extended = create_app(settings)
     extended.add_api_route("/api/extra", lambda: {}, methods=["GET"])
     assert "/api/extra" in extended.openapi()["paths"] and "/api/extra" not in second.openapi()["paths"]
+    other = create_app(settings)  # a route of the same name (<lambda>) on another path: its own schema
+    other.add_api_route("/api/other", lambda: {}, methods=["GET"])
+    assert "/api/other" in other.openapi()["paths"] and "/api/extra" not in other.openapi()["paths"]
 
 
 @pytest.mark.parametrize(("body", "field"), [
