@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
 from admin_app.db import build_engine, normalize_database_url
@@ -140,7 +140,7 @@ def migrated(url: str) -> str:
     return url
 
 
-_ENGINES: dict[str, object] = {}
+_ENGINES: dict[str, Engine] = {}
 
 
 def empty_tables(url: str) -> None:
@@ -163,18 +163,18 @@ def empty_tables(url: str) -> None:
     probe = " UNION ALL ".join(
         f"SELECT {i} FROM (SELECT 1 FROM \"{t}\" LIMIT 1) AS t{i}" for i, t in enumerate(tables)
     )
-    with engine.begin() as conn:  # type: ignore[attr-defined]
+    with engine.begin() as conn:
         filled = {row[0] for row in conn.execute(text(probe))}
         for i, table in enumerate(tables):
             if i in filled:
                 conn.execute(text(f'DELETE FROM "{table}"'))
-        if engine.dialect.name == "postgresql":  # type: ignore[attr-defined]
+        if engine.dialect.name == "postgresql":
             # What TRUNCATE ... RESTART IDENTITY did: every sequence starts again at 1.
             conn.execute(text("SELECT setval(c.oid, 1, false) FROM pg_class c WHERE c.relkind = 'S'"))
         elif conn.execute(text("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_sequence'")).first():
             conn.execute(text("DELETE FROM sqlite_sequence"))
     # No connection stays open: tests count the connections to their database.
-    engine.dispose()  # type: ignore[attr-defined]
+    engine.dispose()
 
 
 @pytest.fixture

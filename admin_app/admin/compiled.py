@@ -26,7 +26,7 @@ def _generated_code_of(env: Environment) -> tuple[Any, ...]:
         env.block_start_string, env.block_end_string, env.variable_start_string, env.variable_end_string,
         env.comment_start_string, env.comment_end_string, env.line_statement_prefix, env.line_comment_prefix,
         env.trim_blocks, env.lstrip_blocks, env.newline_sequence, env.keep_trailing_newline,
-        env.code_generator_class, env.context_class,
+        env.code_generator_class,
     )
 
 
@@ -45,9 +45,6 @@ class InMemoryBytecodeCache(BytecodeCache):
     def dump_bytecode(self, bucket: Bucket) -> None:
         if bucket.code is not None:
             self._code[self._key(bucket)] = (bucket.checksum, bucket.code)
-
-    def clear(self) -> None:
-        self._code.clear()
 
 
 PROCESS_CACHE = InMemoryBytecodeCache()

@@ -60,8 +60,9 @@ def unavailable_everywhere(schema: dict[str, Any]) -> None:
 # Completed schemas by what they are made of, for every app a process builds over the same
 # routers (main.table_router keeps those per process): FastAPI takes 300-450 ms to generate
 # one, the tests build an app each, and many read its schema. Each app gets its own copy.
-_BUILT: dict[tuple[Any, ...], str] = {}
-_KEPT: dict[tuple[Any, ...], list[Any]] = {}
+# Each schema's JSON with the routers its key names by id: kept alive with it, so that no new
+# router can take a collected one's id.
+_BUILT: dict[tuple[Any, ...], tuple[str, list[Any]]] = {}
 
 
 def _made_of(app: FastAPI, settings: Settings) -> tuple[Any, ...]:
@@ -87,10 +88,9 @@ def install(app: FastAPI, settings: Settings) -> None:
                 schema = build()
                 password_limits(schema, settings)
                 unavailable_everywhere(schema)
-                _BUILT[key] = json.dumps(schema)
-                # The routers named by id stay alive with their schema: no new router takes an id.
-                _KEPT[key] = [r.original_router for r in app.router.routes if hasattr(r, "original_router")]
-            app.openapi_schema = json.loads(_BUILT[key])
+                routers = [r.original_router for r in app.router.routes if hasattr(r, "original_router")]
+                _BUILT[key] = (json.dumps(schema), routers)
+            app.openapi_schema = json.loads(_BUILT[key][0])
         return app.openapi_schema  # type: ignore[return-value]
 
     app.openapi = openapi  # type: ignore[method-assign]

@@ -189,7 +189,6 @@ def api_models(resource: Resource) -> ApiModels:
         bulk_set, filter_model = json_typed(bulk_set_model(resource)), json_typed(filter_model)
         bulk_request = create_model(  # type: ignore[call-overload]
             f"{name}BulkRequest", __base__=BulkRequestBase, __module__=__name__,
-            __validators__={"_json_numbers": field_validator("ids", mode="before")(_not_text)},
             __config__=None,
             ids=(list[DbId] | None, PydanticField(
                 default=None, max_length=MAX_BULK_IDS, description=f"At most {MAX_BULK_IDS:,} ids"
@@ -211,4 +210,5 @@ def api_models(resource: Resource) -> ApiModels:
         })
         bulk_request.model_rebuild(force=True)
         bulk_request.__doc__ = "Which rows (`ids` or `filter`) and what to do (`set` or `delete`)."
+        bulk_request = json_typed(bulk_request)  # its ids; set and filter are typed above
     return ApiModels(list_params, page, bulk_request)
